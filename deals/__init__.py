@@ -1,0 +1,1 @@
+"""Deals: leads, deal registrations, opportunities (built in issue 3)."""

@@ -1,0 +1,1 @@
+"""Partners: accounts, contacts, portal access, invitations, workspaces, audit trail."""

@@ -1,0 +1,1 @@
+"""Training: courses, certifications, resources, onboarding (built in issue 4)."""
