@@ -1,4 +1,4 @@
-"""Who may log in: no public sign-up, and partner users only while their account is in good standing."""
+"""Who may log in: no public sign-up; partner users only while their account is open."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Partner accounts, tiers, contacts and their roles, invitations, workspaces and the audit trail."""
+"""Partner accounts, tiers, contacts and roles, invitations, workspaces, the audit trail."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from prm.access import ReferenceQuerySet, Role, ScopedQuerySet, objects_with_perm, partner_contact, role_of
+from prm.access import (
+    ReferenceQuerySet,
+    Role,
+    ScopedQuerySet,
+    objects_with_perm,
+    partner_contact,
+    role_of,
+)
 from prm.access import sees_everything as _sees_everything
 
 
@@ -75,10 +82,10 @@ class Tier(models.Model):
     )
     description = models.TextField(blank=True)
 
+    objects = ReferenceQuerySet.as_manager()
+
     class Meta:
         ordering = ["rank", "pk"]
-
-    objects = ReferenceQuerySet.as_manager()
 
     def __str__(self):
         return self.name
@@ -95,6 +102,12 @@ class PartnerAccountQuerySet(ScopedQuerySet):
             return self.all()
         return objects_with_perm(user, "partners.change_partneraccount", self)
 
+    def manageable_by(self, user):
+        """Accounts whose contacts and portal access the user may manage."""
+        if role_of(user) is Role.ADMIN:
+            return self.all()
+        return objects_with_perm(user, "partners.manage_partneraccount", self)
+
     def assigned_to(self, user):
         return self.filter(manager=user)
 
@@ -105,7 +118,10 @@ class PartnerAccount(models.Model):
     name = models.CharField("company name", max_length=200)
     website = models.URLField(blank=True)
     domain = models.CharField(
-        max_length=253, blank=True, db_index=True, editable=False,
+        max_length=253,
+        blank=True,
+        db_index=True,
+        editable=False,
         help_text="Normalised from the website (no scheme, no www).",
     )
     country = models.CharField(max_length=80, blank=True)
@@ -118,12 +134,21 @@ class PartnerAccount(models.Model):
         Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts"
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
-        verbose_name="parent account", help_text="The distributor this reseller buys through.",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="parent account",
+        help_text="The distributor this reseller buys through.",
     )
     manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="managed_accounts", verbose_name="partner manager",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_accounts",
+        verbose_name="partner manager",
     )
     partner_since = models.DateField(null=True, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -170,10 +195,10 @@ class ContactRole(models.Model):
     name = models.CharField(max_length=60)
     position = models.PositiveSmallIntegerField(default=0)
 
+    objects = ReferenceQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "pk"]
-
-    objects = ReferenceQuerySet.as_manager()
 
     def __str__(self):
         return self.name
@@ -202,7 +227,10 @@ class Contact(models.Model):
         max_length=10, choices=PortalAccess.choices, default=PortalAccess.NONE
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="contact",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -235,7 +263,7 @@ class Contact(models.Model):
         if self.portal_access == PortalAccess.NONE:
             return "none"
         if self.user_id is None:
-            return "invited" if getattr(self, "open_invitation", None) else "not_invited"
+            return "invited" if getattr(self, "open_invitations", None) else "not_invited"
         return "active" if self.user.is_active else "disabled"
 
 
@@ -368,7 +396,10 @@ class AuditEntry(models.Model):
         PartnerAccount, on_delete=models.CASCADE, related_name="audit_entries"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     action = models.CharField(max_length=10, choices=AuditAction.choices)

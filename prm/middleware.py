@@ -29,8 +29,10 @@ class SessionLifetimeMiddleware:
             now = int(time.time())
             login_at = request.session.setdefault(_LOGIN_AT, now)
             seen_at = request.session.get(_SEEN_AT, now)
-            if (now - seen_at > settings.PRM_SESSION_IDLE_SECONDS
-                    or now - login_at > settings.PRM_SESSION_MAX_SECONDS):
+            if (
+                now - seen_at > settings.PRM_SESSION_IDLE_SECONDS
+                or now - login_at > settings.PRM_SESSION_MAX_SECONDS
+            ):
                 logout(request)
                 messages.info(request, "Your session has ended. Please sign in again.")
                 return redirect_to_login(request.get_full_path())
@@ -64,8 +66,9 @@ class RequireStaffMFAMiddleware:
                 request.session[self._ok] = True
             else:
                 messages.warning(
-                    request, "Set up two-factor authentication to continue: it is required "
-                    "for administrators and partner managers."
+                    request,
+                    "Set up two-factor authentication to continue: it is required "
+                    "for administrators and partner managers.",
                 )
                 return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -48,7 +48,6 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
-
 class PendingTask(models.Model):
     """A task whose enqueue failed (broker down): kept so the work is not lost, re-sent later."""
 

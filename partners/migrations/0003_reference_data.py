@@ -15,7 +15,9 @@ CONTACT_ROLES = [
 def create(apps, schema_editor):
     ContactRole = apps.get_model("partners", "ContactRole")
     for position, (code, name) in enumerate(CONTACT_ROLES):
-        ContactRole.objects.update_or_create(code=code, defaults={"name": name, "position": position})
+        ContactRole.objects.update_or_create(
+            code=code, defaults={"name": name, "position": position}
+        )
     apps.get_model("auth", "Group").objects.get_or_create(name="Partner managers")
 
 

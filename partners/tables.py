@@ -1,0 +1,41 @@
+"""The partner list table."""
+
+import django_tables2 as tables
+
+from partners.models import PartnerAccount
+from prm.tables import PRMTable
+
+
+class PartnerAccountTable(PRMTable):
+    name = tables.Column(
+        linkify=("partners:partner", {"pk": tables.A("pk")}), verbose_name="Partner"
+    )
+    tier = tables.Column(order_by=("tier__rank",))
+    status = tables.TemplateColumn(
+        template_name="partners/partials/status_badge.html", order_by=("status",)
+    )
+    region = tables.Column()
+    country = tables.Column()
+    manager = tables.Column(
+        verbose_name="Partner manager", order_by=("manager__first_name", "manager__last_name")
+    )
+    parent = tables.Column(verbose_name="Parent account", order_by=("parent__name",))
+    partner_since = tables.DateColumn(short=True)
+
+    class Meta(PRMTable.Meta):
+        model = PartnerAccount
+        fields = [
+            "name",
+            "tier",
+            "status",
+            "region",
+            "country",
+            "manager",
+            "parent",
+            "partner_since",
+        ]
+        order_by = ("name",)
+        empty_text = "No partners match these filters."
+
+    def value_status(self, record):
+        return record.get_status_display()
