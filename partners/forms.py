@@ -24,6 +24,8 @@ def manager_choices():
 class PartnerProfileForm(forms.ModelForm):
     """What a partner admin edits about their own company."""
 
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = PartnerAccount
         fields = ["name", "website", "phone", "country", "industry", "description"]
@@ -32,6 +34,8 @@ class PartnerProfileForm(forms.ModelForm):
 
 class PartnerAccountForm(forms.ModelForm):
     """What a partner manager or admin edits: the profile plus program details."""
+
+    website = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = PartnerAccount

@@ -250,20 +250,15 @@ def save_account(*, actor, account: PartnerAccount, reason: str = "") -> Partner
     account.save()
     changes = diff(before, account, ACCOUNT_FIELDS)
     status_changed = before is not None and before.status != account.status
-    if creating:
-        record(
+    entry = None
+    if creating or changes:
+        action = AuditAction.CREATE if creating else AuditAction.CHANGE
+        if status_changed:
+            action = AuditAction.STATUS
+        entry = record(
             actor=actor,
             account=account,
-            action=AuditAction.CREATE,
-            obj=account,
-            changes=changes,
-            message=reason,
-        )
-    elif changes:
-        record(
-            actor=actor,
-            account=account,
-            action=AuditAction.STATUS if status_changed else AuditAction.CHANGE,
+            action=action,
             obj=account,
             changes=changes,
             message=reason,
@@ -272,10 +267,9 @@ def save_account(*, actor, account: PartnerAccount, reason: str = "") -> Partner
         getattr(before, f) != getattr(account, f) for f in ("status", "manager_id", "parent_id")
     ):
         sync_account_permissions([account.pk])
-    if status_changed and (before.is_blocked != account.is_blocked):
+    if status_changed and before.is_blocked != account.is_blocked:
         from partners.tasks import notify_account_status_change
 
-        entry = account.audit_entries.order_by("-pk").first()
         enqueue(notify_account_status_change, entry.pk)
     return account
 

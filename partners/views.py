@@ -87,6 +87,10 @@ def partner_detail(request, pk):
         if role.is_partner
         else None,
     }
+    if account.parent_id and role.is_partner:
+        context["parent_visible"] = (
+            PartnerAccount.objects.visible_to(request.user).filter(pk=account.parent_id).exists()
+        )
     if role.is_internal:
         context["history"] = selectors.history(account, request.user)
         context["access_rows"] = selectors.explain_access(account)

@@ -18,6 +18,14 @@ _SEEN_AT = "prm_seen_at"
 _SEEN_GRANULARITY = 60
 
 
+def start_session_clock(sender, request, user, **kwargs):
+    """On every login: the 12-hour limit counts from here, the idle clock starts now."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[_LOGIN_AT] = now
+        request.session[_SEEN_AT] = now
+
+
 class SessionLifetimeMiddleware:
     """Ends a session after PRM_SESSION_IDLE_SECONDS idle or PRM_SESSION_MAX_SECONDS in all."""
 

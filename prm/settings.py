@@ -47,7 +47,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -59,6 +58,10 @@ MIDDLEWARE = [
     "prm.middleware.SessionLifetimeMiddleware",
     "prm.middleware.RequireStaffMFAMiddleware",
 ]
+
+if PRODUCTION:
+    # gunicorn serves the static files itself in production; runserver does it on a laptop.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "prm.urls"
 WSGI_APPLICATION = "prm.wsgi.application"

@@ -1,0 +1,155 @@
+"""A two-company world with every persona of the access contract (ARCHITECTURE.md §3).
+
+Account A ("Northwind") has a reseller child A1 and is managed by ``manager``; account B
+("Contoso") belongs to another company and is managed by ``other_manager``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from partners.models import (
+    AccountStatus,
+    Contact,
+    ContactRole,
+    Invitation,
+    PartnerAccount,
+    PortalAccess,
+    Tier,
+)
+from partners.services import sync_account_permissions
+from prm.models import partner_managers_group
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@dataclass
+class World:
+    tier: Tier
+    a: PartnerAccount
+    a_child: PartnerAccount
+    b: PartnerAccount
+    admin: object
+    manager: object
+    other_manager: object
+    partner_admin_a: object
+    member_a: object
+    partner_admin_b: object
+    contact_admin_a: Contact
+    contact_member_a: Contact
+    contact_plain_a: Contact
+    contact_admin_b: Contact
+    contact_plain_b: Contact
+    invitation_a: Invitation | None = None
+
+    def personas(self) -> dict:
+        return {
+            "admin": self.admin,
+            "manager": self.manager,
+            "other_manager": self.other_manager,
+            "partner_admin_a": self.partner_admin_a,
+            "member_a": self.member_a,
+            "partner_admin_b": self.partner_admin_b,
+        }
+
+
+def make_user(email, *, first="Test", last="User", password=PASSWORD, **extra):
+    user = get_user_model().objects.create_user(
+        email=email, password=password, first_name=first, last_name=last, **extra
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def make_partner_user(account, email, access, *, first="Pat", last="Partner"):
+    user = make_user(email, first=first, last=last)
+    contact = Contact.objects.create(
+        account=account,
+        first_name=first,
+        last_name=last,
+        email=email,
+        portal_access=access,
+        user=user,
+    )
+    return user, contact
+
+
+def build_world(*, extra_contacts: int = 0) -> World:
+    tier, _ = Tier.objects.get_or_create(name="Gold", defaults={"rank": 30})
+    admin = make_user(
+        "admin@vendor.example", first="Ada", last="Admin", is_superuser=True, is_staff=True
+    )
+    manager = make_user("manager@vendor.example", first="Maya", last="Manager")
+    other_manager = make_user("other.manager@vendor.example", first="Otto", last="Other")
+    managers = partner_managers_group()
+    manager.groups.add(managers)
+    other_manager.groups.add(managers)
+
+    a = PartnerAccount.objects.create(
+        name="Northwind Systems",
+        website="https://www.northwind.example",
+        tier=tier,
+        status=AccountStatus.ACTIVE,
+        manager=manager,
+        region="emea",
+        country="Germany",
+    )
+    a_child = PartnerAccount.objects.create(
+        name="Northwind Retail", tier=tier, status=AccountStatus.ACTIVE, parent=a, manager=manager
+    )
+    b = PartnerAccount.objects.create(
+        name="Contoso Partners",
+        website="https://contoso.example",
+        tier=tier,
+        status=AccountStatus.ACTIVE,
+        manager=other_manager,
+        region="na",
+        country="United States",
+    )
+    partner_admin_a, contact_admin_a = make_partner_user(
+        a, "alex@northwind.example", PortalAccess.ADMIN, first="Alex", last="Rivera"
+    )
+    member_a, contact_member_a = make_partner_user(
+        a, "jamie@northwind.example", PortalAccess.MEMBER, first="Jamie", last="Park"
+    )
+    partner_admin_b, contact_admin_b = make_partner_user(
+        b, "sam@contoso.example", PortalAccess.ADMIN, first="Sam", last="Patel"
+    )
+    contact_plain_a = Contact.objects.create(
+        account=a, first_name="Casey", last_name="Nguyen", email="casey@northwind.example"
+    )
+    contact_plain_b = Contact.objects.create(
+        account=b, first_name="Robin", last_name="Lee", email="robin@contoso.example"
+    )
+    sales = ContactRole.objects.get(code="sales")
+    contact_plain_a.roles.add(sales)
+    for i in range(extra_contacts):
+        for account in (a, b):
+            c = Contact.objects.create(
+                account=account,
+                first_name=f"Extra{i}",
+                last_name=account.name.split()[0],
+                email=f"extra{i}@{account.pk}.example",
+            )
+            c.roles.add(sales)
+    sync_account_permissions([a.pk, b.pk])
+    return World(
+        tier=tier,
+        a=a,
+        a_child=a_child,
+        b=b,
+        admin=admin,
+        manager=manager,
+        other_manager=other_manager,
+        partner_admin_a=partner_admin_a,
+        member_a=member_a,
+        partner_admin_b=partner_admin_b,
+        contact_admin_a=contact_admin_a,
+        contact_member_a=contact_member_a,
+        contact_plain_a=contact_plain_a,
+        contact_admin_b=contact_admin_b,
+        contact_plain_b=contact_plain_b,
+    )

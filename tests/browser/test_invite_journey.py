@@ -1,0 +1,74 @@
+"""Whole journeys in a real browser: Playwright driving Debian's Chromium against a live server."""
+
+import os
+import re
+
+import pytest
+from django.core import mail
+
+from prm.testing.world import PASSWORD, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_partner_admin_invites_a_colleague_who_accepts_and_lands_on_portal_home(
+    browser, live_server
+):
+    world = build_world()
+    page = browser.new_page()
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label(re.compile("email", re.I)).first.fill(world.partner_admin_a.email)
+    page.get_by_label(re.compile("password", re.I)).first.fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.wait_for_url(f"{live_server.url}/portal/")
+
+    page.get_by_role("link", name="Company").first.click()
+    page.get_by_role("link", name=re.compile("add or invite a colleague", re.I)).click()
+    page.get_by_label("First name").fill("Morgan")
+    page.get_by_label("Last name").fill("Lee")
+    page.get_by_label("Email").fill("morgan.lee@northwind.example")
+    page.get_by_label("Portal access").select_option("member")
+    page.get_by_label("Send a portal invitation now").check()
+    page.get_by_role("button", name="Add contact").click()
+    page.get_by_text("Invitation sent to morgan.lee@northwind.example").wait_for()
+    page.screenshot(path="test-results/invite-sent.png", full_page=True)
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["morgan.lee@northwind.example"]
+    link = re.search(r"https?://\S+/invitations/\S+/", message.body).group(0)
+    path = link.split("/invitations/", 1)[1]
+
+    colleague = browser.new_context().new_page()
+    colleague.goto(f"{live_server.url}/invitations/{path}")
+    colleague.get_by_label("Choose a password").fill("a-long-secret-Passphrase-42")
+    colleague.get_by_label("Repeat the password").fill("a-long-secret-Passphrase-42")
+    colleague.get_by_role("button", name=re.compile("set password", re.I)).click()
+    colleague.wait_for_url(f"{live_server.url}/portal/")
+    colleague.get_by_role("heading", name=re.compile("Morgan")).wait_for()
+    colleague.screenshot(path="test-results/colleague-home.png", full_page=True)
+
+    # The link was single-use: a second visit explains instead of letting anyone in again.
+    again = browser.new_context().new_page()
+    again.goto(f"{live_server.url}/invitations/{path}")
+    assert "already been used" in again.content()
