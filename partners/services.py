@@ -218,7 +218,7 @@ def record(*, actor, account, action, obj, changes=None, message="") -> AuditEnt
 # --- accounts -------------------------------------------------------------------------------
 
 
-def _check_hierarchy(account: PartnerAccount) -> None:
+def check_hierarchy(account: PartnerAccount) -> None:
     if account.parent_id is None:
         return
     if account.pk and account.parent_id == account.pk:
@@ -246,7 +246,7 @@ def save_account(*, actor, account: PartnerAccount, reason: str = "") -> Partner
             changed = [f for f in PROGRAM_FIELDS if _display(before, f) != _display(account, f)]
             if changed:
                 raise PermissionDenied("Only your partner manager can change program details.")
-    _check_hierarchy(account)
+    check_hierarchy(account)
     account.save()
     changes = diff(before, account, ACCOUNT_FIELDS)
     status_changed = before is not None and before.status != account.status

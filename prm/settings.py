@@ -116,10 +116,13 @@ else:
     # kombu's filesystem transport: a broker that needs no server (the embedded default).
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery-broker"
+    for _folder in ("celery-broker", "celery-processed", "celery-control"):
+        (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
+        "control_folder": str(VAR_DIR / "celery-control"),
         "store_processed": False,
     }
 
@@ -132,6 +135,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Installed into django-celery-beat's tables on beat start; admins edit them there.
+CELERY_BEAT_SCHEDULE = {
+    "resend-pending-tasks": {"task": "prm.resend_pending_tasks", "schedule": 60.0},
+}
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -36,10 +36,13 @@ def _publish(task_name: str, args: list, kwargs: dict) -> bool:
 
 
 @shared_task(name="prm.resend_pending_tasks", ignore_result=True)
-def resend_pending_tasks(batch_size: int = 200) -> int:
-    """Re-send tasks kept while the broker was down; oldest first, a batch per run."""
+def resend_pending_tasks(batch_size: int = 200, ids: list[int] | None = None) -> int:
+    """Re-send tasks kept while the broker was down (or just ``ids``); oldest first, in batches."""
     sent = 0
-    for pending in PendingTask.objects.order_by("created_at", "pk")[:batch_size]:
+    waiting = PendingTask.objects.order_by("created_at", "pk")
+    if ids is not None:
+        waiting = waiting.filter(pk__in=ids)
+    for pending in waiting[:batch_size]:
         with transaction.atomic():
             locked = PendingTask.objects.select_for_update(skip_locked=True).filter(pk=pending.pk)
             if not locked.exists():

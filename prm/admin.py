@@ -1,0 +1,214 @@
+"""Admin for the core tables: users (email login, one role each), the task outbox, sent mail."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Exists, OuterRef, Q
+from django.utils.text import Truncator
+
+from prm.access import partner_contact
+from prm.models import PARTNER_MANAGERS_GROUP, PendingTask, SentMessage, User
+from prm.tasks import resend_pending_tasks
+
+
+def _clean_email(form) -> str:
+    email = User.objects.normalize_email(form.cleaned_data["email"]).strip().lower()
+    clash = User.objects.filter(email__iexact=email)
+    if form.instance.pk:
+        clash = clash.exclude(pk=form.instance.pk)
+    if clash.exists():
+        raise forms.ValidationError("Another login already uses this email address.")
+    return email
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+        field_classes = {}
+
+    def clean_email(self):
+        return _clean_email(self)
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes = {}
+
+    def clean_email(self):
+        return _clean_email(self)
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("admin", "Admin"),
+            ("manager", "Partner manager"),
+            ("partner_admin", "Partner admin"),
+            ("partner_member", "Partner member"),
+            ("none", "No role"),
+        ]
+
+    def queryset(self, request, queryset):
+        internal = Q(is_superuser=True) | Q(is_partner_manager=True)
+        partner = Q(contact__portal_access__in=["admin", "member"])
+        match self.value():
+            case "admin":
+                return queryset.filter(is_superuser=True)
+            case "manager":
+                return queryset.filter(is_superuser=False, is_partner_manager=True)
+            case "partner_admin":
+                return queryset.filter(contact__portal_access="admin")
+            case "partner_member":
+                return queryset.filter(contact__portal_access="member")
+            case "none":
+                return queryset.exclude(internal | partner)
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name")}),
+        (
+            "Permissions",
+            {
+                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+                "description": (
+                    "Admins are superusers; partner managers are in the group "
+                    f"“{PARTNER_MANAGERS_GROUP}”. Partner users get their access from their "
+                    "contact (Partners › Contacts) and cannot also be internal users."
+                ),
+            },
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
+    )
+    list_display = ("email", "full_name", "role", "is_active", "last_login", "date_joined")
+    list_filter = (RoleFilter, "is_superuser", "is_active", "groups")
+    list_select_related = ("contact__account",)
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+
+    def get_queryset(self, request):
+        in_group = User.groups.through.objects.filter(
+            user_id=OuterRef("pk"), group__name=PARTNER_MANAGERS_GROUP
+        )
+        return super().get_queryset(request).annotate(is_partner_manager=Exists(in_group))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and partner_contact(obj) is not None:
+            # A partner user is never internal (ARCHITECTURE.md §3), and is enabled or disabled
+            # through their contact so that the audit trail and permissions follow.
+            fields += ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and partner_contact(obj) is not None:
+            return False  # disable their portal access from the contact instead
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, user):
+        return user.get_full_name()
+
+    @admin.display(description="role")
+    def role(self, user):
+        if user.is_superuser:
+            return "Admin"
+        contact = partner_contact(user)
+        if contact is not None:
+            if contact.portal_access == "none":
+                return f"None (contact at {contact.account}, no portal access)"
+            return f"{contact.get_portal_access_display()} · {contact.account}"
+        if getattr(user, "is_partner_manager", False):
+            return "Partner manager"
+        return "None"
+
+
+@admin.register(PendingTask)
+class PendingTaskAdmin(admin.ModelAdmin):
+    """Tasks the broker refused; the beat re-sends them every minute, this sends them now."""
+
+    list_display = ("task_name", "created_at", "attempts", "arguments", "short_error")
+    list_filter = ("task_name",)
+    search_fields = ("task_name", "error")
+    ordering = ("created_at", "pk")
+    readonly_fields = ("task_name", "args", "kwargs", "error", "attempts", "created_at")
+    actions = ["resend_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="arguments")
+    def arguments(self, task):
+        return Truncator(f"{task.args} {task.kwargs or ''}".strip()).chars(60)
+
+    @admin.display(description="error")
+    def short_error(self, task):
+        return Truncator(task.error).chars(80)
+
+    @admin.action(description="Re-send the selected tasks now")
+    def resend_now(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        sent = resend_pending_tasks(batch_size=len(ids), ids=ids)
+        left = PendingTask.objects.filter(pk__in=ids).count()
+        if sent:
+            self.message_user(request, f"Re-sent {sent} task(s) to the workers.", messages.SUCCESS)
+        if left:
+            self.message_user(
+                request,
+                f"{left} task(s) still waiting: the broker refused them again (see the error).",
+                messages.WARNING,
+            )
+
+
+@admin.register(SentMessage)
+class SentMessageAdmin(admin.ModelAdmin):
+    """The keys of notifications already sent: what makes a re-run task send nothing twice."""
+
+    list_display = ("key", "created_at")
+    search_fields = ("key",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
