@@ -12,7 +12,9 @@ class PartnerAccountTable(PRMTable):
     )
     tier = tables.Column(order_by=("tier__rank",))
     status = tables.TemplateColumn(
-        template_name="partners/partials/status_badge.html", order_by=("status",)
+        template_code='{% include "partners/partials/status_badge.html" with '
+        "status=record.status label=record.get_status_display %}",
+        order_by=("status",),
     )
     region = tables.Column()
     country = tables.Column()
