@@ -14,8 +14,11 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def _close_stale_connections(**kwargs):
+def _close_stale_connections(task=None, **kwargs):
     # Workers live for days: never reuse a connection the database has already dropped.
+    # A task run inline (eager, in tests) shares its caller's connection and transaction.
+    if task is not None and task.request.is_eager:
+        return
     from django.db import close_old_connections
 
     close_old_connections()
