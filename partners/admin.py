@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from partners import services
-from partners.forms import manager_choices
+from partners.forms import ContactRulesForm, manager_choices
 from partners.models import (
     AccountStatus,
     AuditEntry,
@@ -166,45 +166,8 @@ class PartnerAccountAdminForm(forms.ModelForm):
             self._update_errors(error)
 
 
-class ContactInlineForm(forms.ModelForm):
-    """Mirrors the service's rules so they come back as form errors, not as a failed save."""
-
-    class Meta:
-        model = Contact
-        fields = ["first_name", "last_name", "email", "title", "portal_access"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.user_id:
-            if "email" in self.fields:
-                self.fields["email"].disabled = True
-                self.fields["email"].help_text = "This person signs in with this address."
-            if "portal_access" in self.fields:
-                self.fields["portal_access"].choices = [
-                    c for c in PortalAccess.choices if c[0] != PortalAccess.NONE
-                ]
-
-    def clean(self):
-        cleaned = super().clean()
-        email, access = cleaned.get("email"), cleaned.get("portal_access")
-        if email and access:
-            probe = Contact(
-                pk=self.instance.pk,
-                user_id=self.instance.user_id,
-                email=email,
-                portal_access=access,
-            )
-            try:
-                services.check_portal_email_free(probe)
-            except ValidationError as error:
-                self.add_error(None, error)
-        return cleaned
-
-    def _get_validation_exclusions(self):
-        # The partial unique constraint on email is checked in clean(), with a clear message.
-        exclusions = super()._get_validation_exclusions()
-        exclusions.add("email")
-        return exclusions
+class ContactInlineForm(ContactRulesForm):
+    """The service's rules come back as form errors, not as a failed save."""
 
 
 class ContactInline(admin.TabularInline):

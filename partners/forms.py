@@ -84,47 +84,33 @@ class AccountStatusForm(forms.Form):
         return cleaned
 
 
-class ContactForm(forms.ModelForm):
-    roles = forms.ModelMultipleChoiceField(
-        queryset=ContactRole.objects.all(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Contact roles",
-    )
-    send_invitation = forms.BooleanField(
-        required=False,
-        initial=False,
-        label="Send a portal invitation now",
-        help_text="They get an email with a link to set their password.",
-    )
+class ContactRulesForm(forms.ModelForm):
+    """The contact rules as form errors (used by the portal's form and the admin's)."""
 
     class Meta:
         model = Contact
-        fields = ["first_name", "last_name", "email", "phone", "title", "roles", "portal_access"]
+        fields = ["first_name", "last_name", "email", "title", "portal_access"]
         labels = {"portal_access": "Portal access"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["roles"].initial = list(self.instance.roles.all())
-            del self.fields["send_invitation"]
-            if self.instance.user_id:
+        if self.instance.pk and self.instance.user_id:
+            if "email" in self.fields:
                 self.fields["email"].disabled = True
                 self.fields["email"].help_text = "This person signs in with this address."
+            if "portal_access" in self.fields:
                 self.fields["portal_access"].choices = [
                     c for c in PortalAccess.choices if c[0] != PortalAccess.NONE
                 ]
 
     def clean(self):
         cleaned = super().clean()
-        access = cleaned.get("portal_access")
-        if cleaned.get("send_invitation") and access == PortalAccess.NONE:
-            self.add_error("portal_access", "Choose member or partner admin to send an invitation.")
-        if cleaned.get("email") and access:
+        email, access = cleaned.get("email"), cleaned.get("portal_access")
+        if email and access:
             probe = Contact(
                 pk=self.instance.pk,
                 user_id=self.instance.user_id,
-                email=cleaned["email"],
+                email=email,
                 portal_access=access,
             )
             try:
@@ -139,6 +125,36 @@ class ContactForm(forms.ModelForm):
         exclusions = super()._get_validation_exclusions()
         exclusions.add("email")
         return exclusions
+
+
+class ContactForm(ContactRulesForm):
+    roles = forms.ModelMultipleChoiceField(
+        queryset=ContactRole.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Contact roles",
+    )
+    send_invitation = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Send a portal invitation now",
+        help_text="They get an email with a link to set their password.",
+    )
+
+    class Meta(ContactRulesForm.Meta):
+        fields = ["first_name", "last_name", "email", "phone", "title", "roles", "portal_access"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = list(self.instance.roles.all())
+            del self.fields["send_invitation"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("send_invitation") and cleaned.get("portal_access") == PortalAccess.NONE:
+            self.add_error("portal_access", "Choose member or partner admin to send an invitation.")
+        return cleaned
 
 
 class AcceptInvitationForm(forms.Form):
