@@ -46,3 +46,10 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def pre_login(self, request, user, **kwargs):
+        # allauth re-checks only is_active here; a partner whose account is suspended (or whose
+        # access was switched off) gets the same "inactive account" page instead of a login.
+        if not partner_user_may_log_in(user):
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)

@@ -7,7 +7,6 @@ import csv
 import django_tables2 as tables
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django_tables2.paginators import LazyPaginator
 
 #: Cells starting with these are formulas to a spreadsheet: neutralise them (ARCHITECTURE §7).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -25,9 +24,6 @@ class _Echo:
 
 class PRMTable(tables.Table):
     """A django-tables2 table with a unique tie-breaker in every ordering and a CSV export."""
-
-    paginator_class = LazyPaginator
-    per_page = 25
 
     class Meta:
         attrs = {"class": "table table-hover align-middle mb-0"}

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
 
 from prm.access import require, role_of
 
@@ -38,6 +39,9 @@ class ScopedTableView(SingleTableMixin, FilterView):
 
     export = False
     export_filename = "export.csv"
+    # django-tables2 takes the paginator from the view, not the table: no COUNT(*) per page view.
+    paginator_class = LazyPaginator
+    paginate_by = 25
     internal_only = False
 
     def dispatch(self, request, *args, **kwargs):

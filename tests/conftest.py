@@ -28,6 +28,9 @@ from urllib.parse import quote
 
 import pytest
 
+# Shared fixtures: the two-company world, personas, login helpers, fast password hashing.
+pytest_plugins = ["prm.testing.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ON_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM = Path("/usr/bin/chromium")

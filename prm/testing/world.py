@@ -6,13 +6,19 @@ Account A ("Northwind") has a reseller child A1 and is managed by ``manager``; a
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from partners.models import (
     AccountStatus,
+    AuditAction,
+    AuditEntry,
     Contact,
     ContactRole,
     Invitation,
@@ -20,7 +26,7 @@ from partners.models import (
     PortalAccess,
     Tier,
 )
-from partners.services import sync_account_permissions
+from partners.services import _token_hash, sync_account_permissions
 from prm.models import partner_managers_group
 
 PASSWORD = "correct-horse-battery-9"
@@ -75,6 +81,27 @@ def make_partner_user(account, email, access, *, first="Pat", last="Partner"):
         user=user,
     )
     return user, contact
+
+
+def make_invitation(contact, *, invited_by=None, expires_in_days=None, **fields):
+    """An open invitation for ``contact`` and its link token (which the database never holds).
+
+    Enables the contact as a member if they have no portal access yet, as inviting would.
+    """
+    if contact.portal_access == PortalAccess.NONE:
+        contact.portal_access = PortalAccess.MEMBER
+        contact.save(update_fields=["portal_access"])
+    token = secrets.token_urlsafe(32)
+    days = settings.PRM_INVITATION_DAYS if expires_in_days is None else expires_in_days
+    invitation = Invitation.objects.create(
+        contact=contact,
+        email=contact.email,
+        token_hash=_token_hash(token),
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=days),
+        **fields,
+    )
+    return invitation, token
 
 
 def build_world(*, extra_contacts: int = 0) -> World:
@@ -153,3 +180,55 @@ def build_world(*, extra_contacts: int = 0) -> World:
         contact_admin_b=contact_admin_b,
         contact_plain_b=contact_plain_b,
     )
+
+
+def grow_world(world: World, *, accounts: int = 45, contacts: int = 45, logins: int = 10) -> None:
+    """More of everything a page lists: accounts assigned to ``world.manager`` (a fifth of them
+    resellers under A), contacts on A (``logins`` of them partner users, some invited, all with
+    roles) and audit entries. For the "same number of queries with 5 and with 50 rows" checks."""
+    sales, primary = ContactRole.objects.get(code="sales"), ContactRole.objects.get(code="primary")
+    created = PartnerAccount.objects.bulk_create(
+        PartnerAccount(
+            name=f"Grown Partner {i:03d}",
+            website=f"https://grown{i}.example",
+            domain=f"grown{i}.example",  # bulk_create skips save(), which normalises it
+            tier=world.tier,
+            status=AccountStatus.ACTIVE,
+            manager=world.manager,
+            parent=world.a if i % 5 == 0 else None,
+            region="emea",
+        )
+        for i in range(accounts)
+    )
+    for i in range(contacts):
+        user = None
+        access = PortalAccess.NONE
+        email = f"grown{i}@northwind.example"
+        if i < logins:
+            user = make_user(email, first=f"Grown{i}", last="User")
+            access = PortalAccess.ADMIN if i % 2 else PortalAccess.MEMBER
+        contact = Contact.objects.create(
+            account=world.a,
+            first_name=f"Grown{i}",
+            last_name="Contact",
+            email=email,
+            title="Sales engineer",
+            portal_access=access,
+            user=user,
+        )
+        contact.roles.add(*((sales, primary) if i % 3 == 0 else (sales,)))
+        if logins <= i < logins + 5:
+            make_invitation(contact, invited_by=world.partner_admin_a)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            account=world.a,
+            actor=world.manager,
+            action=AuditAction.CHANGE,
+            object_type="partner account",
+            object_id=world.a.pk,
+            object_repr=world.a.name,
+            changes={"phone": [str(i), str(i + 1)]},
+        )
+        for i in range(contacts)
+    )
+    sync_account_permissions([world.a.pk, world.b.pk, *(a.pk for a in created)])

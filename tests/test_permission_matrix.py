@@ -1,0 +1,470 @@
+"""The permission matrix: every URL pattern of the resolver, requested as every persona.
+
+Each pattern has a declared ``Case`` (or, for Django admin's per-model views, a declared rule):
+how to build its URL from the two-company world, the method, and the answer each persona gets.
+A pattern without one fails, and so does a declaration that matches no pattern any more.
+Anything that names account A's objects answers 404 to account B's partner admin and to the
+manager who is not assigned to A (ARCHITECTURE.md §3: not yours = does not exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+
+from partners.models import (
+    AccountStatus,
+    AuditAction,
+    PartnerAccount,
+    PartnerAccountGroupObjectPermission,
+    Tier,
+    Workspace,
+)
+from partners.services import record
+from prm.models import PendingTask, SentMessage, partner_managers_group
+from prm.testing.fixtures import login_as
+from prm.testing.matrix import (
+    ADMIN_LOGIN,
+    LOGIN,
+    PERSONAS,
+    REDIRECT,
+    Case,
+    Redirect,
+    Route,
+    answer_matches,
+    case_for,
+    check_resolves_to,
+    coverage_problems,
+    describe,
+    everyone,
+    iter_routes,
+)
+from prm.testing.world import World, make_invitation, make_user
+
+PARTNERS = ("member_a", "partner_admin_a", "partner_admin_b")
+INTERNAL = ("manager", "other_manager", "admin")
+SIGNED_IN = PARTNERS + INTERNAL
+NOT_STAFF = PARTNERS + ("manager", "other_manager")  # not is_staff: the admin site is closed
+
+
+@dataclass
+class MatrixWorld:
+    """The two-company world plus what some URLs need: an open invitation's token, a password
+    reset link, an email confirmation key, and a row of every model the admin site shows."""
+
+    world: World
+    invitation_token: str
+    reset_uidb36: str
+    reset_key: str
+    confirmation_key: str
+    admin_rows: dict[str, str]
+    sessions: dict[str, str]  # persona → session key, signed in once for the whole module
+
+    def __getattr__(self, name):
+        return getattr(self.world, name)
+
+
+def _authenticator(user):
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "00", "used_mask": 0}
+    )
+
+
+def _workspace():
+    # For a tier nobody is on: the world's partners keep the default tabs.
+    tier = Tier.objects.create(name="Matrix sample tier", rank=999)
+    return Workspace.objects.create(name="Sample workspace", tier=tier)
+
+
+def _audit_entry():
+    account = PartnerAccount.objects.get(name="Northwind Systems")
+    return record(actor=account.manager, account=account, action=AuditAction.CHANGE, obj=account)
+
+
+def _group_permission_row():
+    # Guardian group rows are never consulted (use_groups=False); one is needed to show the page.
+    return PartnerAccountGroupObjectPermission.objects.create(
+        group=partner_managers_group(),
+        permission=Permission.objects.get(codename="view_partneraccount"),
+        content_object=PartnerAccount.objects.get(name="Contoso Partners"),
+    )
+
+
+#: A row for admin pages of models the world doesn't fill ("app_label.model_name" → factory).
+ADMIN_ROWS = {
+    "partners.workspace": _workspace,
+    "partners.auditentry": _audit_entry,
+    "partners.partneraccountgroupobjectpermission": _group_permission_row,
+    "prm.pendingtask": lambda: PendingTask.objects.create(task_name="partners.send_invitation"),
+    "prm.sentmessage": lambda: SentMessage.objects.create(key="matrix-sample"),
+    "mfa.authenticator": lambda: _authenticator(make_user("mfa-sample@vendor.example")),
+    "django_celery_beat.intervalschedule": lambda: IntervalSchedule.objects.create(
+        every=10, period=IntervalSchedule.SECONDS
+    ),
+    "django_celery_beat.crontabschedule": lambda: CrontabSchedule.objects.create(minute="5"),
+    "django_celery_beat.solarschedule": lambda: SolarSchedule.objects.create(
+        event="sunrise", latitude=52.5, longitude=13.4
+    ),
+    "django_celery_beat.clockedschedule": lambda: ClockedSchedule.objects.create(
+        clocked_time=timezone.now() + timedelta(days=1)
+    ),
+    "django_celery_beat.periodictask": lambda: PeriodicTask.objects.create(
+        name="matrix sample",
+        task="prm.resend_pending_tasks",
+        interval=IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES),
+    ),
+}
+
+
+def _label(model) -> str:
+    return f"{model._meta.app_label}.{model._meta.model_name}"
+
+
+@pytest.fixture(scope="module")
+def matrix_world(module_world, django_db_blocker) -> MatrixWorld:  # noqa: F811
+    with django_db_blocker.unblock():
+        world = module_world
+        _, token = make_invitation(world.contact_plain_a, invited_by=world.partner_admin_a)
+        admin_rows = {}
+        for model in admin.site._registry:
+            row = model._default_manager.order_by("pk").first()
+            if row is None and _label(model) in ADMIN_ROWS:
+                row = ADMIN_ROWS[_label(model)]()
+            if row is not None:
+                admin_rows[_label(model)] = str(row.pk)
+        # Not a persona: signing in changes last_login, which voids a password-reset key.
+        bystander = make_user("bystander@vendor.example")
+        address = EmailAddress.objects.get(user=bystander)
+        return MatrixWorld(
+            world=world,
+            invitation_token=token,
+            reset_uidb36=user_pk_to_url_str(bystander),
+            reset_key=default_token_generator.make_token(bystander),
+            confirmation_key=EmailConfirmationHMAC(address).key,
+            admin_rows=admin_rows,
+            sessions={
+                persona: login_as(Client(), getattr(world, persona)).session.session_key
+                for persona in PERSONAS
+                if persona != "anonymous"
+            },
+        )
+
+
+def account_a(w):
+    return {"pk": w.a.pk}
+
+
+def plain_contact_a(w):
+    return {"pk": w.contact_plain_a.pk}
+
+
+def member_contact_a(w):
+    return {"pk": w.contact_member_a.pk}
+
+
+# Answers of a page on account A's data, by who may see and who may change it.
+A_PAGE_FOR_VIEWERS = {
+    "anonymous": LOGIN,
+    "member_a": 200,
+    "partner_admin_a": 200,
+    "partner_admin_b": 404,
+    "manager": 200,
+    "other_manager": 404,
+    "admin": 200,
+}
+A_PAGE_FOR_EDITORS = {**A_PAGE_FOR_VIEWERS, "member_a": 403}
+A_ACTION_FOR_EDITORS = {
+    **A_PAGE_FOR_EDITORS,
+    "partner_admin_a": REDIRECT,
+    "manager": REDIRECT,
+    "admin": REDIRECT,
+}
+REAUTHENTICATE = Redirect("account_reauthenticate")
+MANAGER_PAGE = everyone(200, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 403))
+
+CASES: dict[str, Case] = {
+    # --- project ------------------------------------------------------------------------------
+    "home": Case(
+        everyone(
+            Redirect("partners:partner_list"),
+            anonymous=LOGIN,
+            **dict.fromkeys(PARTNERS, Redirect("partners:portal_home")),
+        ),
+        why="Each role lands on its own start page.",
+    ),
+    "healthz": Case(everyone(200), why="The load balancer's probe needs no login."),
+    # --- partners -----------------------------------------------------------------------------
+    "partners:portal_home": Case(
+        everyone(200, anonymous=LOGIN, **dict.fromkeys(INTERNAL, Redirect("home"))),
+        why="The portal is for partner users; internal users are sent to their own start.",
+    ),
+    "partners:company": Case(
+        everyone(403, anonymous=LOGIN, **dict.fromkeys(PARTNERS, REDIRECT)),
+        why="A partner's own company page; internal users have no company of their own.",
+    ),
+    "partners:partner_list": Case(MANAGER_PAGE, why="Manager pages: partner users get 403."),
+    "partners:partner_export": Case(MANAGER_PAGE, why="The CSV of the same list."),
+    "partners:partner": Case(A_PAGE_FOR_VIEWERS, kwargs=account_a),
+    "partners:partner_edit": Case(
+        A_PAGE_FOR_EDITORS, kwargs=account_a, why="Members see their company but can't edit it."
+    ),
+    "partners:partner_status": Case(
+        {**A_ACTION_FOR_EDITORS, "partner_admin_a": 403},
+        kwargs=account_a,
+        method="POST",
+        data=lambda w: {"status": AccountStatus.ACTIVE, "reason": ""},
+        why="Only the internal side changes an account's status; its own admin gets 403.",
+    ),
+    "partners:contact_add": Case(A_PAGE_FOR_EDITORS, kwargs=account_a),
+    "partners:contact_edit": Case(A_PAGE_FOR_EDITORS, kwargs=plain_contact_a),
+    "partners:contact_invite": Case(
+        A_ACTION_FOR_EDITORS, kwargs=plain_contact_a, method="POST", why="Resends the link."
+    ),
+    "partners:contact_revoke": Case(A_ACTION_FOR_EDITORS, kwargs=plain_contact_a, method="POST"),
+    "partners:contact_disable": Case(A_ACTION_FOR_EDITORS, kwargs=member_contact_a, method="POST"),
+    "partners:contact_enable": Case(A_ACTION_FOR_EDITORS, kwargs=member_contact_a, method="POST"),
+    "partners:invitation_accept": Case(
+        everyone(200),
+        kwargs=lambda w: {"token": w.invitation_token},
+        why="The secret link is the credential; the page shows nothing of anyone else.",
+    ),
+    # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
+    "account_login": Case(
+        everyone(Redirect("home"), anonymous=200),
+        why="Signed-in users are sent on (ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS).",
+    ),
+    "account_logout": Case(
+        everyone(200, anonymous=LOGIN),
+        why="GET shows the confirmation (logging out needs a POST); anonymous has nothing to end.",
+    ),
+    "account_inactive": Case(everyone(200)),
+    "account_signup": Case(
+        everyone(Redirect("home"), anonymous=200),
+        why="No public sign-up: the closed page for visitors, home for signed-in users.",
+    ),
+    "account_reauthenticate": Case(everyone(200, anonymous=LOGIN)),
+    "account_email": Case(everyone(200, anonymous=LOGIN)),
+    "account_email_verification_sent": Case(everyone(200)),
+    "account_change_password": Case(everyone(200, anonymous=LOGIN)),
+    "account_set_password": Case(
+        everyone(Redirect("account_change_password"), anonymous=LOGIN),
+        why="Everyone has a password already: set becomes change.",
+    ),
+    "account_reset_password": Case(everyone(200)),
+    "account_confirm_login_code": Case(
+        everyone(Redirect("home"), anonymous=LOGIN),
+        why="No login by code is under way (and login by code is off).",
+    ),
+    "account_confirm_email": Case(
+        everyone(200), kwargs=lambda w: {"key": w.confirmation_key}, why="Confirms on POST only."
+    ),
+    "account_reset_password_from_key_done": Case(everyone(200)),
+    "account_reset_password_from_key": Case(
+        everyone(REDIRECT),
+        kwargs=lambda w: {"uidb36": w.reset_uidb36, "key": w.reset_key},
+        why="A valid key is moved into the session and the visitor redirected to set-password.",
+    ),
+    "account_reset_password_done": Case(everyone(200)),
+    # --- allauth.mfa ---------------------------------------------------------------------------
+    "mfa_index": Case(everyone(200, anonymous=LOGIN)),
+    "mfa_authenticate": Case(
+        everyone(Redirect("home"), anonymous=LOGIN),
+        why="Only during a login that waits for its second factor.",
+    ),
+    "mfa_reauthenticate": Case(
+        everyone(REAUTHENTICATE, anonymous=LOGIN),
+        why="Nobody here has a second factor: confirming is done with the password.",
+    ),
+    "mfa_activate_totp": Case(
+        everyone(REAUTHENTICATE, anonymous=LOGIN),
+        why="Changing the second factor needs a recent sign-in (force_login records none).",
+    ),
+    "mfa_deactivate_totp": Case(everyone(404, anonymous=LOGIN), why="Nobody has TOTP here."),
+    "mfa_view_recovery_codes": Case(everyone(404, anonymous=LOGIN)),
+    "mfa_generate_recovery_codes": Case(everyone(REAUTHENTICATE, anonymous=LOGIN)),
+    "mfa_download_recovery_codes": Case(everyone(404, anonymous=LOGIN)),
+    # --- Django admin: the site's own pages (per-model pages: see admin_model_rule) -----------
+    "admin:index": Case(everyone(ADMIN_LOGIN, admin=200)),
+    "admin:login": Case(
+        {
+            "anonymous": LOGIN,
+            **dict.fromkeys(NOT_STAFF, 403),
+            "admin": Redirect("admin:index"),
+        },
+        why="allauth's secure_admin_login: sign in through allauth; 403 for non-staff.",
+    ),
+    "admin:logout": Case(
+        everyone(Redirect("admin:index"), admin=405),
+        why="Logging out is a POST; non-staff are sent to the admin index (and so to login).",
+    ),
+    "admin:password_change": Case(everyone(ADMIN_LOGIN, admin=200)),
+    "admin:password_change_done": Case(everyone(ADMIN_LOGIN, admin=200)),
+    "admin:autocomplete": Case(
+        everyone(ADMIN_LOGIN, admin=403), why="Without a model and field it refuses."
+    ),
+    "admin:jsi18n": Case(everyone(ADMIN_LOGIN, admin=200)),
+    "admin:view_on_site": Case(
+        everyone(ADMIN_LOGIN, admin=404),
+        kwargs=lambda w: {
+            "content_type_id": ContentType.objects.get_for_model(PartnerAccount).pk,
+            "object_id": w.a.pk,
+        },
+        why="Partner accounts have no public URL to jump to.",
+    ),
+    "admin:app_list": Case(
+        everyone(ADMIN_LOGIN, admin=200), kwargs=lambda w: {"app_label": "auth"}
+    ),
+    "admin:auth_user_password_change": Case(
+        everyone(ADMIN_LOGIN, admin=200),
+        kwargs=lambda w: {"id": w.admin_rows["prm.user"]},
+        why="UserAdmin's own extra view: setting someone's password is for admins only.",
+    ),
+    "admin/(?P<url>.*)$": Case(
+        everyone(ADMIN_LOGIN, admin=404), path=lambda w: "/admin/no-such-page/"
+    ),
+}
+
+#: The standard pages of every ModelAdmin (None: the unnamed "<id>/" pattern, a redirect to the
+#: change page, kept for old bookmarks).
+ADMIN_MODEL_PAGES = ("changelist", "add", "history", "delete", "change", None)
+
+
+def _admin_answer(model_admin, page) -> int | Redirect:
+    """What the admin (a superuser) gets: the page, or 403 where the ModelAdmin declares the
+    action closed (read-only admins: the audit trail, guardian's rows, the outbox)."""
+    if page is None:
+        return REDIRECT
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model()(is_superuser=True, is_staff=True, is_active=True)
+    if page == "add" and not model_admin.has_add_permission(request):
+        return 403
+    if page == "delete" and not model_admin.has_delete_permission(request):
+        return 403
+    return 200
+
+
+def admin_model_rule(route: Route) -> Case | None:
+    """Every standard page of every ModelAdmin: admins get the page, nobody else gets in.
+
+    Anonymous and non-staff users are sent to the admin's login (``admin_view``); the admin gets
+    each page for a real row of the model. Extra views a ModelAdmin adds have no rule: they need
+    an explicit case above.
+    """
+    model_admin = getattr(route.callback, "model_admin", None)
+    if route.namespace != "admin" or model_admin is None:
+        return None
+    opts = model_admin.model._meta
+    prefix = f"admin:{opts.app_label}_{opts.model_name}_"
+    page = route.name.removeprefix(prefix) if route.name else None
+    if route.name and not route.name.startswith(prefix):
+        return None
+    if page not in ADMIN_MODEL_PAGES:
+        return None
+    label = _label(model_admin.model)
+
+    def object_id(w):
+        if label not in w.admin_rows:
+            raise AssertionError(
+                f"No {label} row for the admin pages: add a factory to ADMIN_ROWS in this module."
+            )
+        return w.admin_rows[label]
+
+    if page in ("changelist", "add"):
+        kwargs, path = None, None
+    elif page is None:
+        kwargs = None
+
+        def path(w):
+            return f"/admin/{opts.app_label}/{opts.model_name}/{object_id(w)}/"
+    else:
+        path = None
+
+        def kwargs(w):
+            return {"object_id": object_id(w)}
+
+    return Case(
+        everyone(ADMIN_LOGIN, admin=_admin_answer(model_admin, page)),
+        kwargs=kwargs,
+        path=path,
+        why="Django admin: only staff get in; the admin (superuser) may do everything.",
+    )
+
+
+RULES = [admin_model_rule]
+ROUTES = {route.key: route for route in iter_routes()}
+OF_ACCOUNT_A = {
+    key
+    for key, case in CASES.items()
+    if case.kwargs in (account_a, plain_contact_a, member_contact_a)
+}
+
+
+def test_every_url_pattern_has_a_matrix_entry_and_no_entry_is_stale():
+    problems = coverage_problems(ROUTES.values(), CASES, RULES)
+    stale_rows = set(ADMIN_ROWS) - {_label(m) for m in admin.site._registry}
+    problems += [f"ADMIN_ROWS has a factory for {label}, not in the admin" for label in stale_rows]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walker_finds_unnamed_and_namespaced_patterns_and_flags_gaps():
+    assert {"home", "partners:partner", "account_login", "admin:index"} <= set(ROUTES)
+    assert "admin/(?P<url>.*)$" in ROUTES  # unnamed: keyed by its pattern text
+    assert ROUTES["partners:partner"].route == "partners/<int:pk>/"
+    some = [ROUTES["home"], ROUTES["healthz"]]
+    problems = coverage_problems(some, {"home": CASES["home"], "gone": CASES["healthz"]}, [])
+    assert problems == [
+        "no matrix entry for 'healthz' (healthz/)",
+        "stale matrix entry 'gone': no URL pattern has this name any more",
+    ]
+
+
+@pytest.mark.parametrize("key", sorted(OF_ACCOUNT_A))
+def test_another_companys_users_get_404_for_account_a(key):
+    expect = CASES[key].expect
+    assert expect["partner_admin_b"] == 404
+    assert expect["other_manager"] == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("key", sorted(ROUTES))
+def test_url_answers_persona_as_declared(matrix_world, client, key, persona):
+    route = ROUTES[key]
+    case = case_for(route, CASES, RULES)
+    assert case is not None, f"no matrix entry for {key!r} ({route.route})"
+    url = case.url(route, matrix_world)
+    check_resolves_to(route, url)
+    if persona != "anonymous":
+        # Whatever the request does to the session (log out, flush) is rolled back with the test.
+        client.cookies[settings.SESSION_COOKIE_NAME] = matrix_world.sessions[persona]
+    data = case.data(matrix_world) if case.data else {}
+    if case.method == "POST":
+        response = client.post(url, data, headers=case.headers)
+    else:
+        response = client.get(url, data, headers=case.headers)
+    expected = case.expect[persona]
+    location = response.headers.get("Location", "")
+    assert answer_matches(expected, response), (
+        f"{case.method} {url} as {persona}: expected {describe(expected)}, "
+        f"got {response.status_code} {location}".rstrip()
+    )

@@ -1,0 +1,122 @@
+"""SQL queries per page: bounded, and the same with 5 rows as with 50 (ARCHITECTURE.md §6).
+
+Each page is requested once to warm up (session, content types), measured on the plain world,
+then measured again after ``grow_world`` added 45 accounts for the manager and 45 contacts (with
+logins, invitations, roles) and audit entries on account A. Per-row queries make the counts differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from prm.testing.fixtures import login_as
+from prm.testing.world import grow_world, make_invitation
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Page:
+    persona: str
+    url: Callable
+    max_queries: int  # measured + a little headroom: a ceiling, not an exact count to churn
+    shows: str = ""  # text the grown page must contain: the extra rows really are listed
+
+
+LIST = "/partners/"
+FILTERED = "/partners/?q=grown&status=active&region=emea&tier={w.tier.pk}&sort=-tier"
+PAGES = {
+    "portal home": Page("partner_admin_a", lambda w: "/portal/", 11, "Colleagues signed up"),
+    "partner list (manager)": Page("manager", lambda w: LIST, 10, "Grown Partner 000"),
+    "partner list (admin)": Page("admin", lambda w: LIST, 7, "Grown Partner 000"),
+    "partner list filtered (manager)": Page(
+        "manager",
+        lambda w: FILTERED.format(w=w) + f"&manager={w.manager.pk}",
+        12,
+        "Grown Partner 044",
+    ),
+    "partner list filtered (admin)": Page(
+        "admin", lambda w: FILTERED.format(w=w) + "&sort=manager", 8, "Grown Partner"
+    ),
+    "CSV export (manager)": Page("manager", lambda w: LIST + "export.csv?status=active", 8),
+    "CSV export (admin)": Page("admin", lambda w: LIST + "export.csv", 5, "Grown Partner 044"),
+    "partner detail (manager)": Page(
+        "manager", lambda w: f"/partners/{w.a.pk}/", 19, "grown44@northwind.example"
+    ),
+    "partner detail (admin)": Page(
+        "admin", lambda w: f"/partners/{w.a.pk}/", 16, "grown44@northwind.example"
+    ),
+    "partner detail (partner admin)": Page(
+        "partner_admin_a", lambda w: f"/partners/{w.a.pk}/", 11, "grown44@northwind.example"
+    ),
+    "partner detail (member)": Page(
+        "member_a", lambda w: f"/partners/{w.a.pk}/", 12, "grown44@northwind.example"
+    ),
+    "partner edit (manager)": Page("manager", lambda w: f"/partners/{w.a.pk}/edit/", 12),
+    "partner edit (partner admin)": Page(
+        "partner_admin_a", lambda w: f"/partners/{w.a.pk}/edit/", 7
+    ),
+    "contact add (partner admin)": Page(
+        "partner_admin_a", lambda w: f"/partners/{w.a.pk}/contacts/add/", 8
+    ),
+    "contact edit (manager)": Page(
+        "manager", lambda w: f"/contacts/{w.contact_plain_a.pk}/edit/", 12
+    ),
+    "invitation accept": Page(
+        "anonymous", lambda w: f"/invitations/{w.invitation_token}/", 3, "Choose a password"
+    ),
+}
+
+
+def _request(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response.status_code == 200, (url, response.status_code, response.get("Location"))
+    return [q["sql"] for q in queries.captured_queries], body.decode()
+
+
+@pytest.mark.parametrize("page", list(PAGES), ids=list(PAGES))
+def test_queries_per_page_do_not_grow_with_rows(client, world, page, django_assert_max_num_queries):
+    spec = PAGES[page]
+    _, world.invitation_token = make_invitation(
+        world.contact_plain_a, invited_by=world.partner_admin_a
+    )
+    login_as(client, None if spec.persona == "anonymous" else getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up: session write, content types, …
+    small, _ = _request(client, url)
+
+    grow_world(world)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+
+
+@pytest.mark.parametrize("persona", ["manager", "admin"])
+def test_a_deeper_page_costs_what_the_first_does(client, world, persona):
+    grow_world(world)
+    login_as(client, getattr(world, persona))
+    _request(client, LIST)
+    first, _ = _request(client, LIST)
+    second, body = _request(client, LIST + "?page=2")
+    assert "Grown Partner 030" in body
+    assert len(second) == len(first)
+
+
+@pytest.mark.parametrize("url", [LIST, LIST + "?page=2", LIST + "?q=grown", LIST + "export.csv"])
+@pytest.mark.parametrize("persona", ["manager", "admin"])
+def test_lists_never_count_every_row(client, world, url, persona):
+    """No exact COUNT(*) on a page view: at a million rows it would cost more than the page."""
+    grow_world(world)
+    login_as(client, getattr(world, persona))
+    queries, _ = _request(client, url)
+    assert not [q for q in queries if "COUNT(" in q.upper()]
