@@ -14,9 +14,16 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself are still synchronous and safe.
+def journey_world(live_server):
+    # Built before Playwright starts: ORM calls made inside Playwright's sync API run in another
+    # context and would open a database connection that is never closed.
+    return build_world()
+
+
+@pytest.fixture
+def browser(journey_world):
+    # Playwright's sync API runs an event loop in this thread: Django would refuse the (safe,
+    # synchronous) ORM calls of the live server's own code paths without this flag.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
@@ -31,9 +38,9 @@ def browser():
 
 
 def test_partner_admin_invites_a_colleague_who_accepts_and_lands_on_portal_home(
-    browser, live_server
+    journey_world, browser, live_server
 ):
-    world = build_world()
+    world = journey_world
     page = browser.new_page()
 
     page.goto(f"{live_server.url}/accounts/login/")
