@@ -38,8 +38,8 @@ def normalise_domain(value: str) -> str:
 class Region(models.TextChoices):
     NORTH_AMERICA = "na", "North America"
     LATIN_AMERICA = "latam", "Latin America"
-    EMEA = "emea", "Europe, Middle East & Africa"
-    APAC = "apac", "Asia Pacific"
+    EMEA = "emea", "EMEA"
+    APAC = "apac", "APAC"
 
 
 class Industry(models.TextChoices):

@@ -22,7 +22,7 @@ class PartnerAccountTable(PRMTable):
         verbose_name="Partner manager", order_by=("manager__first_name", "manager__last_name")
     )
     parent = tables.Column(verbose_name="Parent account", order_by=("parent__name",))
-    partner_since = tables.DateColumn(short=True)
+    partner_since = tables.DateColumn(format="j M Y")
 
     class Meta(PRMTable.Meta):
         model = PartnerAccount

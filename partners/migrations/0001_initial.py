@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('website', models.URLField(blank=True)),
                 ('domain', models.CharField(blank=True, db_index=True, editable=False, help_text='Normalised from the website (no scheme, no www).', max_length=253)),
                 ('country', models.CharField(blank=True, max_length=80)),
-                ('region', models.CharField(blank=True, choices=[('na', 'North America'), ('latam', 'Latin America'), ('emea', 'Europe, Middle East & Africa'), ('apac', 'Asia Pacific')], max_length=10)),
+                ('region', models.CharField(blank=True, choices=[('na', 'North America'), ('latam', 'Latin America'), ('emea', 'EMEA'), ('apac', 'APAC')], max_length=10)),
                 ('industry', models.CharField(blank=True, choices=[('software', 'Software & IT services'), ('manufacturing', 'Manufacturing'), ('finance', 'Financial services'), ('healthcare', 'Healthcare'), ('retail', 'Retail & consumer'), ('public', 'Public sector'), ('education', 'Education'), ('telecom', 'Telecommunications'), ('energy', 'Energy & utilities'), ('other', 'Other')], max_length=20)),
                 ('status', models.CharField(choices=[('prospect', 'Prospect'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('inactive', 'Inactive'), ('suspended', 'Suspended')], db_index=True, default='prospect', max_length=12)),
                 ('partner_since', models.DateField(blank=True, null=True)),

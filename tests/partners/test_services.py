@@ -81,7 +81,7 @@ def test_changes_are_recorded_with_old_and_new_values(world):
     assert entry.action == AuditAction.CHANGE
     assert entry.changes == {
         "phone": ["", "+1 555"],
-        "region": ["Europe, Middle East & Africa", "Asia Pacific"],
+        "region": ["EMEA", "APAC"],
     }
     assert entry.message == "Moved office"
 
