@@ -325,3 +325,23 @@ def test_there_is_no_public_sign_up(client):
     assert get_user_model().objects.count() == users
     assert not get_user_model().objects.filter(email="intruder@evil.example").exists()
     assert not mail.outbox
+
+
+def test_behind_a_proxy_the_login_limit_counts_the_real_client_address(client, settings, world):
+    """With TRUSTED_PROXY_COUNT=1 the client is the address the proxy appended, so one attacker
+    behind the proxy is stopped without locking out everybody else who comes through it."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.5", "REMOTE_ADDR": "10.0.0.2"}
+    colleague = {"HTTP_X_FORWARDED_FOR": "198.51.100.7", "REMOTE_ADDR": "10.0.0.2"}
+
+    def attempt(email, password, headers):
+        return client.post(LOGIN_URL, {"login": email, "password": password}, **headers)
+
+    for i in range(10):  # ten different emails: only the per-address limit (10/m/ip) applies
+        response = attempt(f"nobody{i}@example.com", "wrong-password", attacker)
+        assert TOO_MANY not in response.content.decode()
+    refused = attempt("nobody-else@example.com", "wrong-password", attacker)
+    assert TOO_MANY in refused.content.decode()
+
+    response = attempt(world.member_a.email, PASSWORD, colleague)
+    assert response.status_code == 302 and signed_in(client)
