@@ -161,7 +161,11 @@ class PartnerAccount(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         permissions = [("manage_partneraccount", "Can manage contacts and portal access")]
-        indexes = [models.Index(Lower("name"), name="partneraccount_name_ci")]
+        indexes = [
+            models.Index(Lower("name"), name="partneraccount_name_ci"),
+            # The lists' default order (name, then the unique tie-breaker): page 1 is an index walk.
+            models.Index(fields=["name", "id"], name="partneraccount_name_order"),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,6 +1,7 @@
 """The partner list table."""
 
 import django_tables2 as tables
+from django.utils.html import format_html
 
 from partners.models import PartnerAccount
 from prm.tables import PRMTable
@@ -11,11 +12,7 @@ class PartnerAccountTable(PRMTable):
         linkify=("partners:partner", {"pk": tables.A("pk")}), verbose_name="Partner"
     )
     tier = tables.Column(order_by=("tier__rank",))
-    status = tables.TemplateColumn(
-        template_code='{% include "partners/partials/status_badge.html" with '
-        "status=record.status label=record.get_status_display %}",
-        order_by=("status",),
-    )
+    status = tables.Column()
     region = tables.Column()
     country = tables.Column()
     manager = tables.Column(
@@ -38,6 +35,13 @@ class PartnerAccountTable(PRMTable):
         ]
         order_by = ("name",)
         empty_text = "No partners match these filters."
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="badge rounded-pill status-{}">{}</span>',
+            record.status,
+            record.get_status_display(),
+        )
 
     def value_status(self, record):
         return record.get_status_display()

@@ -41,11 +41,50 @@ class PRMTable(tables.Table):
         self._tie_break()
         return super().paginate(*args, **kwargs)
 
+    def _export_getters(self):
+        """One plain function per exported column: ``value_<name>`` if the table defines it,
+        else the accessor (choice fields by their label). Skips django-tables2's per-cell
+        rendering machinery, which costs about a millisecond a row."""
+        getters = []
+        for column in self.columns.iterall():
+            if column.column.exclude_from_export:
+                continue
+            method = getattr(self, f"value_{column.name}", None)
+            if method is not None:
+                getters.append((column.header, lambda record, m=method: m(record=record)))
+                continue
+            accessor = column.accessor
+            field = accessor.get_field(self._meta.model) if self._meta.model else None
+            if field is not None and field.choices:
+                display = f"get_{field.name}_display"
+                prefix = accessor.split(accessor.SEPARATOR)[:-1]
+                owner = type(accessor)(accessor.SEPARATOR.join(prefix)) if prefix else None
+                getters.append(
+                    (
+                        column.header,
+                        lambda record, o=owner, d=display: getattr(
+                            o.resolve(record) if o else record, d
+                        )(),
+                    )
+                )
+            else:
+                getters.append(
+                    (column.header, lambda record, a=accessor: a.resolve(record, quiet=True))
+                )
+        return getters
+
     def as_csv_response(self, filename: str) -> StreamingHttpResponse:
-        """Every filtered row (not one page), streamed, cells neutralised against formulas."""
+        """Every filtered row (not one page), streamed in chunks, cells neutralised against
+        spreadsheet formulas."""
         self._tie_break()
+        getters = self._export_getters()
         writer = csv.writer(_Echo())
-        rows = (writer.writerow([safe_cell(cell) for cell in row]) for row in self.as_values())
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+
+        def rows():
+            yield writer.writerow([safe_cell(header) for header, _ in getters])
+            for record in self.data.data.iterator(chunk_size=2000):
+                yield writer.writerow([safe_cell(get(record)) for _, get in getters])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

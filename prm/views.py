@@ -41,7 +41,8 @@ class ScopedTableView(SingleTableMixin, FilterView):
     export_filename = "export.csv"
     # django-tables2 takes the paginator from the view, not the table: no COUNT(*) per page view.
     paginator_class = LazyPaginator
-    paginate_by = 25
+    # Not ``paginate_by``: that would make ListView paginate (and query) the rows a second time.
+    table_pagination = {"per_page": 25}
     internal_only = False
 
     def dispatch(self, request, *args, **kwargs):

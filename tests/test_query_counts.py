@@ -120,3 +120,19 @@ def test_lists_never_count_every_row(client, world, url, persona):
     login_as(client, getattr(world, persona))
     queries, _ = _request(client, url)
     assert not [q for q in queries if "COUNT(" in q.upper()]
+
+
+@pytest.mark.parametrize("persona", ["manager", "admin"])
+def test_the_partner_list_reads_its_rows_once(client, world, persona):
+    # ListView's own pagination would slice (and query) the rows a second time.
+    login_as(client, getattr(world, persona))
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/partners/")
+    row_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(
+            'SELECT "partners_partneraccount"."id", "partners_partneraccount"."name"'
+        )
+    ]
+    assert len(row_reads) == 1, row_reads
