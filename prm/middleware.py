@@ -49,10 +49,19 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
+_MFA_ENROLLED = "prm_mfa_enrolled"
+
+
+def forget_mfa_enrolment(sender, request=None, **kwargs):
+    """TOTP removed: the next request checks again (and, for staff, asks to set it up)."""
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(_MFA_ENROLLED, None)
+
+
 class RequireStaffMFAMiddleware:
     """With PRM_MFA_REQUIRED_FOR_STAFF, admins and managers must enrol TOTP before anything else."""
 
-    _ok = "prm_mfa_enrolled"
+    _ok = _MFA_ENROLLED
     _allowed_prefixes = ("/accounts/", "/static/", "/healthz/")
 
     def __init__(self, get_response):

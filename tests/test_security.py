@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -300,6 +301,21 @@ def test_staff_with_totp_get_in(client, world, staff_mfa_required):
     TOTP.activate(world.manager, generate_totp_secret())
     login_as(client, world.manager)
     assert client.get("/partners/").status_code == 200
+
+
+def test_staff_who_turn_totp_off_are_asked_to_set_it_up_again(client, world, staff_mfa_required):
+    secret = generate_totp_secret()
+    TOTP.activate(world.manager, secret)
+    sign_in(client, world.manager.email)
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    assert client.get("/partners/").status_code == 200
+
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.post(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=world.manager, type="totp").exists()
+    response = client.get("/partners/")
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
 
 
 def test_partner_users_are_not_forced_to_set_up_totp(client, world, staff_mfa_required):
