@@ -530,3 +530,19 @@ def test_a_new_account_created_in_the_admin_is_listed_for_its_manager(client, wo
     login_as(client, world.manager)
     rows = client.get("/partners/").context["table"].paginated_rows
     assert "Fabrikam" in [r.record.name for r in rows]
+
+
+def test_a_distributors_admin_reads_a_resellers_page_but_cannot_change_it(client, world):
+    reseller_contact = Contact.objects.create(
+        account=world.a_child, first_name="Kim", last_name="Shop", email="kim@retail.example"
+    )
+    login_as(client, world.partner_admin_a)
+    response = client.get(reverse("partners:partner", args=[world.a_child.pk]))
+    html = page(response)
+    assert response.status_code == 200 and "Kim Shop" in html
+    assert reverse("partners:partner_edit", args=[world.a_child.pk]) not in html
+    assert reverse("partners:contact_invite", args=[reseller_contact.pk]) not in html
+    assert client.get(reverse("partners:partner_edit", args=[world.a_child.pk])).status_code == 403
+    invite = client.post(reverse("partners:contact_invite", args=[reseller_contact.pk]))
+    assert invite.status_code == 403
+    assert not reseller_contact.invitations.exists()
