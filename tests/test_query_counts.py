@@ -70,6 +70,12 @@ PAGES = {
     "invitation accept": Page(
         "anonymous", lambda w: f"/invitations/{w.invitation_token}/", 3, "Choose a password"
     ),
+    # allauth's pages, in our layout (navigation included)
+    "sign in": Page("anonymous", lambda w: "/accounts/login/", 3, "Sign in"),
+    "password reset": Page("anonymous", lambda w: "/accounts/password/reset/", 3),
+    "security (partner admin)": Page("partner_admin_a", lambda w: "/accounts/2fa/", 10),
+    "security (manager)": Page("manager", lambda w: "/accounts/2fa/", 10),
+    "change password (member)": Page("member_a", lambda w: "/accounts/password/change/", 10),
 }
 
 
