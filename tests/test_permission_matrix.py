@@ -32,6 +32,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from deals.models import Product
 from partners.models import (
     AccountStatus,
     AuditAction,
@@ -115,6 +116,9 @@ ADMIN_ROWS = {
     "partners.workspace": _workspace,
     "partners.auditentry": _audit_entry,
     "partners.partneraccountgroupobjectpermission": _group_permission_row,
+    "deals.product": lambda: Product.objects.create(
+        name="Sample", sku="MATRIX-1", family="Platform", list_price=10
+    ),
     "prm.pendingtask": lambda: PendingTask.objects.create(task_name="partners.send_invitation"),
     "prm.sentmessage": lambda: SentMessage.objects.create(key="matrix-sample"),
     "mfa.authenticator": lambda: _authenticator(make_user("mfa-sample@vendor.example")),

@@ -1,7 +1,10 @@
 """``manage.py seed_demo [--partners N]``: load the demo data (idempotent; see partners.demo)."""
 
+import importlib
+import importlib.util
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
@@ -28,6 +31,13 @@ class Command(BaseCommand):
             raise CommandError("--partners must be zero or more.")
         started = time.monotonic()
         report = seed_demo(partners=partners)
+        # Every other app seeds its own demo data (``<app>.demo.seed(report)``), in the order of
+        # INSTALLED_APPS, so that partners does not import the apps that build on it.
+        for config in apps.get_app_configs():
+            if config.name != "partners" and importlib.util.find_spec(f"{config.name}.demo"):
+                seeder = getattr(importlib.import_module(f"{config.name}.demo"), "seed", None)
+                if seeder is not None:
+                    seeder(report)
         elapsed = time.monotonic() - started
 
         created = ", ".join(f"{n} {what}" for what, n in report.created.items() if n)
