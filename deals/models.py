@@ -10,11 +10,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
-from partners.models import normalise_domain
-from prm.access import ScopedQuerySet, role_of
+from partners.models import Industry, Region, normalise_domain
+from prm.access import ScopedQuerySet, role_of, sees_everything
 
 # --- the customer-matching rule ---------------------------------------------------------------
 #
@@ -242,3 +244,203 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.sku})"
+
+
+# --- leads --------------------------------------------------------------------------------------
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "In the pool"
+    ASSIGNED = "assigned", "Assigned"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+
+
+#: Statuses from which a manager may hand the lead to a partner.
+ASSIGNABLE = frozenset({LeadStatus.NEW, LeadStatus.REJECTED})
+
+
+class LeadSource(models.TextChoices):
+    WEB = "web", "Website enquiry"
+    EVENT = "event", "Event"
+    CAMPAIGN = "campaign", "Marketing campaign"
+    REFERRAL = "referral", "Referral"
+    SALES = "sales", "Vendor sales team"
+    OTHER = "other", "Other"
+
+
+class LeadQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        """Partners: their account's leads (a distributor's admins also read their resellers').
+        Managers: their partners' leads and the unassigned pool they distribute. Admins: all."""
+        from partners.models import PartnerAccount
+
+        role = role_of(user)
+        if role.is_internal and sees_everything(user, Lead):
+            return self.all()
+        accounts = PartnerAccount.objects.visible_to(user)
+        if role.is_internal:
+            return self.filter(models.Q(account__in=accounts) | models.Q(account__isnull=True))
+        if role.is_partner:
+            return self.filter(account__in=accounts)
+        return self.none()
+
+    def overdue(self, now):
+        return self.filter(status=LeadStatus.ASSIGNED, accept_by__lt=now)
+
+
+class Lead(models.Model):
+    """A prospective customer the vendor hands to a partner to work."""
+
+    company = models.CharField("company", max_length=200)
+    domain = models.CharField(
+        "website or domain",
+        max_length=253,
+        blank=True,
+        help_text="e.g. acme.com — used to spot the same customer in registrations.",
+    )
+    customer_name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    customer_domain = models.CharField(max_length=253, editable=False, db_index=True)
+    customer_domain_label = models.CharField(max_length=253, editable=False, db_index=True)
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    country = models.CharField(max_length=80, blank=True)
+    region = models.CharField(max_length=10, blank=True, choices=Region.choices)
+    industry = models.CharField(max_length=20, blank=True, choices=Industry.choices)
+    products = models.ManyToManyField(
+        Product, blank=True, related_name="leads", verbose_name="products of interest"
+    )
+    estimated_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    source = models.CharField(max_length=12, choices=LeadSource.choices, default=LeadSource.WEB)
+    notes = models.TextField(blank=True, max_length=4000)
+    status = models.CharField(
+        max_length=10, choices=LeadStatus.choices, default=LeadStatus.NEW, db_index=True
+    )
+    account = models.ForeignKey(
+        "partners.PartnerAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        verbose_name="assigned partner",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    accept_by = models.DateTimeField("accept by", null=True, blank=True, db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(
+        max_length=500, blank=True, help_text="Why it was last rejected or lost."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["account", "status", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(estimated_value__gte=0) | models.Q(estimated_value__isnull=True),
+                name="lead_value_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="assigned") | models.Q(account__isnull=False),
+                name="lead_assigned_has_account",
+            ),
+        ]
+
+    def __str__(self):
+        return self.company
+
+    def save(self, *args, **kwargs):
+        key = CustomerKey.of(self.company, self.domain)
+        self.customer_name_key, self.customer_domain = key.name, key.domain
+        self.customer_domain_label = key.label
+        super().save(*args, **kwargs)
+
+    @property
+    def customer_key(self) -> CustomerKey:
+        return CustomerKey(name=self.customer_name_key, domain=self.customer_domain)
+
+
+class LeadHistoryQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        """The history of leads the user sees; a partner never sees another partner's steps
+        (who had the lead before them, and why they gave it back)."""
+        from partners.models import PartnerAccount
+
+        rows = self.filter(lead__in=Lead.objects.visible_to(user))
+        if role_of(user).is_internal:
+            return rows
+        return rows.filter(account__in=PartnerAccount.objects.visible_to(user))
+
+
+class LeadRejection(models.Model):
+    """A partner turned the lead down: it is never offered to that partner again."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="rejections")
+    account = models.ForeignKey(
+        "partners.PartnerAccount", on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LeadHistoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "account"], name="lead_rejected_once")
+        ]
+
+    def __str__(self):
+        return f"{self.account} rejected {self.lead}"
+
+
+class LeadEvent(models.Model):
+    """A step in a lead's history: who moved it from which status to which, when and why."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(max_length=10, choices=LeadStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=LeadStatus.choices)
+    account = models.ForeignKey(
+        "partners.PartnerAccount",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = LeadHistoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.lead}: {self.from_status or '—'} → {self.to_status}"

@@ -1,9 +1,12 @@
 """The navigation of every page: portal tabs for partners, manager pages for internal users."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from partners.navigation import portal_tabs
 from prm.access import role_of
+
+#: Internal users' pages besides the partner list; one shows once its URL exists.
+INTERNAL_PAGES = [("Leads", "deals:lead_list")]
 
 
 def navigation(request):
@@ -17,6 +20,12 @@ def navigation(request):
         ]
     elif role.is_internal:
         items = [{"label": "Partners", "url": reverse("partners:partner_list")}]
+        # Pages of the apps above partners, by URL name (partners imports none of them).
+        for label, name in INTERNAL_PAGES:
+            try:
+                items.append({"label": label, "url": reverse(name)})
+            except NoReverseMatch:
+                continue
     else:
         items = []
     for item in items:

@@ -81,6 +81,11 @@ class Tier(models.Model):
         unique=True, help_text="Higher rank = higher tier. Used for ordering and lead routing."
     )
     description = models.TextField(blank=True)
+    lead_acceptance_hours = models.PositiveSmallIntegerField(
+        default=48,
+        help_text="How long a partner of this tier has to accept a lead before it goes back to "
+        "the pool.",
+    )
 
     objects = ReferenceQuerySet.as_manager()
 

@@ -138,6 +138,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Installed into django-celery-beat's tables on beat start; admins edit them there.
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-tasks": {"task": "prm.resend_pending_tasks", "schedule": 60.0},
+    "return-overdue-leads": {"task": "deals.return_overdue_leads", "schedule": 300.0},
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -32,7 +32,8 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from deals.models import Product
+from deals import services as deal_services
+from deals.models import Lead, Product
 from partners.models import (
     AccountStatus,
     AuditAction,
@@ -80,6 +81,8 @@ class MatrixWorld:
     confirmation_key: str
     admin_rows: dict[str, str]
     sessions: dict[str, str]  # persona → session key, signed in once for the whole module
+    lead_a: Lead  # assigned to A, waiting for its answer
+    accepted_lead_a: Lead  # accepted by A (can be marked lost)
 
     def __getattr__(self, name):
         return getattr(self.world, name)
@@ -140,6 +143,25 @@ ADMIN_ROWS = {
 }
 
 
+def _leads(world) -> tuple[Lead, Lead]:
+    """A lead waiting for A, one A accepted, and one B turned down (a LeadRejection row)."""
+
+    def assigned(company, account, manager):
+        lead = deal_services.create_lead(actor=manager, lead=Lead(company=company))
+        return deal_services.assign_lead(actor=manager, lead=lead, account=account)
+
+    waiting = assigned("Matrix Waiting GmbH", world.a, world.manager)
+    accepted = deal_services.accept_lead(
+        actor=world.partner_admin_a, lead=assigned("Matrix Accepted AG", world.a, world.manager)
+    )
+    deal_services.reject_lead(
+        actor=world.partner_admin_b,
+        lead=assigned("Matrix Rejected Inc.", world.b, world.other_manager),
+        reason="Not our region",
+    )
+    return waiting, accepted
+
+
 def _label(model) -> str:
     return f"{model._meta.app_label}.{model._meta.model_name}"
 
@@ -149,6 +171,7 @@ def matrix_world(module_world, django_db_blocker) -> MatrixWorld:  # noqa: F811
     with django_db_blocker.unblock():
         world = module_world
         _, token = make_invitation(world.contact_plain_a, invited_by=world.partner_admin_a)
+        lead_a, accepted_lead_a = _leads(world)
         admin_rows = {}
         for model in admin.site._registry:
             row = model._default_manager.order_by("pk").first()
@@ -166,6 +189,8 @@ def matrix_world(module_world, django_db_blocker) -> MatrixWorld:  # noqa: F811
             reset_key=default_token_generator.make_token(bystander),
             confirmation_key=EmailConfirmationHMAC(address).key,
             admin_rows=admin_rows,
+            lead_a=lead_a,
+            accepted_lead_a=accepted_lead_a,
             sessions={
                 persona: login_as(Client(), getattr(world, persona)).session.session_key
                 for persona in PERSONAS
@@ -184,6 +209,14 @@ def plain_contact_a(w):
 
 def member_contact_a(w):
     return {"pk": w.contact_member_a.pk}
+
+
+def lead_of_a(w):
+    return {"pk": w.lead_a.pk}
+
+
+def accepted_lead_of_a(w):
+    return {"pk": w.accepted_lead_a.pk}
 
 
 # Answers of a page on account A's data, by who may see and who may change it.
@@ -205,6 +238,14 @@ A_ACTION_FOR_EDITORS = {
 }
 REAUTHENTICATE = Redirect("account_reauthenticate")
 MANAGER_PAGE = everyone(200, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 403))
+# Answering a lead is for the people of the partner holding it; the internal side sees it (403).
+A_LEAD_ANSWER = {
+    **A_PAGE_FOR_VIEWERS,
+    "member_a": REDIRECT,
+    "partner_admin_a": REDIRECT,
+    "manager": 403,
+    "admin": 403,
+}
 
 CASES: dict[str, Case] = {
     # --- project ------------------------------------------------------------------------------
@@ -251,6 +292,48 @@ CASES: dict[str, Case] = {
         everyone(200),
         kwargs=lambda w: {"token": w.invitation_token},
         why="The secret link is the credential; the page shows nothing of anyone else.",
+    ),
+    # --- deals: leads -------------------------------------------------------------------------
+    "deals:lead_list": Case(
+        everyone(200, anonymous=LOGIN),
+        why="Partners see their account's leads, managers the pool and their partners' leads.",
+    ),
+    "deals:lead_export": Case(everyone(200, anonymous=LOGIN), why="The CSV of the same list."),
+    "deals:lead": Case(A_PAGE_FOR_VIEWERS, kwargs=lead_of_a),
+    "deals:lead_add": Case(MANAGER_PAGE, why="Leads come from the vendor: partners get 403."),
+    "deals:lead_accept": Case(
+        A_LEAD_ANSWER, kwargs=lead_of_a, method="POST", why="Accepted, then back to the lead."
+    ),
+    "deals:lead_reject": Case(
+        A_LEAD_ANSWER,
+        kwargs=lead_of_a,
+        method="POST",
+        data=lambda w: {"reason": "Outside our region"},
+    ),
+    "deals:lead_assign": Case(
+        {
+            **A_PAGE_FOR_VIEWERS,
+            "member_a": 403,
+            "partner_admin_a": 403,
+            "manager": REDIRECT,
+            "admin": REDIRECT,
+        },
+        kwargs=lead_of_a,
+        method="POST",
+        data=lambda w: {"account": w.a.pk},
+        why="Internal only; an assigned lead can't be re-assigned: the refusal is a message.",
+    ),
+    "deals:lead_lost": Case(
+        {
+            **A_PAGE_FOR_VIEWERS,
+            **dict.fromkeys(("member_a", "partner_admin_a"), REDIRECT),
+            "manager": REDIRECT,
+            "admin": REDIRECT,
+        },
+        kwargs=accepted_lead_of_a,
+        method="POST",
+        data=lambda w: {"reason": "Chose a competitor"},
+        why="The partner holding it or its manager closes an accepted lead.",
     ),
     # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
     "account_login": Case(
@@ -419,7 +502,7 @@ ROUTES = {route.key: route for route in iter_routes()}
 OF_ACCOUNT_A = {
     key
     for key, case in CASES.items()
-    if case.kwargs in (account_a, plain_contact_a, member_contact_a)
+    if case.kwargs in (account_a, plain_contact_a, member_contact_a, lead_of_a, accepted_lead_of_a)
 }
 
 

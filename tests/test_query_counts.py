@@ -142,3 +142,123 @@ def test_the_partner_list_reads_its_rows_once(client, world, persona):
         )
     ]
     assert len(row_reads) == 1, row_reads
+
+
+# --- leads: the same count with 10 leads as with 200 ------------------------------------------
+
+
+def grow_leads(world, count: int, *, start: int = 0) -> None:
+    """``count`` more leads (a third each in the pool, waiting for A, accepted by A), two products
+    each, and one history step per lead on the world's detail lead (``world.detail_lead``)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deals.models import Lead, LeadEvent, LeadStatus
+
+    now = timezone.now()
+    statuses = [LeadStatus.NEW, LeadStatus.ASSIGNED, LeadStatus.ACCEPTED]
+    leads = Lead.objects.bulk_create(
+        Lead(
+            company=f"Grown Lead {i:03d}",
+            domain=f"grown-lead{i}.example",
+            region="emea",
+            estimated_value=1000 + i,
+            status=statuses[i % 3],
+            account=None if i % 3 == 0 else world.a,
+            assigned_at=None if i % 3 == 0 else now,
+            accept_by=now + timedelta(hours=4 + i) if i % 3 == 1 else None,
+            accepted_at=now if i % 3 == 2 else None,
+            created_by=world.manager,
+        )
+        for i in range(start, start + count)
+    )
+    Lead.products.through.objects.bulk_create(
+        Lead.products.through(lead=lead, product=product)
+        for lead in leads
+        for product in world.lead_products
+    )
+    LeadEvent.objects.bulk_create(
+        LeadEvent(
+            lead=world.detail_lead,
+            actor=world.manager if i % 2 else world.partner_admin_a,
+            from_status=LeadStatus.ASSIGNED,
+            to_status=LeadStatus.ASSIGNED,
+            account=world.a,
+            reason=f"Grown step {i:03d}",
+        )
+        for i in range(start, start + count)
+    )
+
+
+def lead_world(world):
+    """The world plus two products and a lead waiting for A (created through the services)."""
+    from deals import services
+    from deals.models import Lead, Product
+
+    world.lead_products = [
+        Product.objects.create(name=f"Counted {n}", sku=f"COUNT-{n}", family="F", list_price=1)
+        for n in (1, 2)
+    ]
+    lead = services.create_lead(
+        actor=world.manager, lead=Lead(company="Detail Lead GmbH"), products=world.lead_products
+    )
+    world.detail_lead = services.assign_lead(actor=world.manager, lead=lead, account=world.a)
+    return world
+
+
+LEADS = "/leads/"
+LEADS_FILTERED = "/leads/?q=grown&status=assigned&region=emea&sort=-accept_by"
+LEAD_PAGES = {
+    # Partners see the leads waiting for them first, the soonest due on top.
+    "lead list (partner admin)": Page("partner_admin_a", lambda w: LEADS, 7, "Grown Lead 013"),
+    "lead list (member)": Page("member_a", lambda w: LEADS, 7, "Grown Lead 013"),
+    "lead list (manager)": Page("manager", lambda w: LEADS, 10, "Grown Lead 199"),
+    "lead list (admin)": Page("admin", lambda w: LEADS, 7, "Grown Lead 199"),
+    "lead list filtered (manager)": Page(
+        "manager", lambda w: LEADS_FILTERED + f"&account={w.a.pk}", 11, "Grown Lead 199"
+    ),
+    "lead list filtered (partner admin)": Page(
+        "partner_admin_a", lambda w: LEADS_FILTERED, 7, "Grown Lead 199"
+    ),
+    "lead export (partner admin)": Page(
+        "partner_admin_a", lambda w: LEADS + "export.csv", 7, "Grown Lead 001"
+    ),
+    "lead export (manager)": Page("manager", lambda w: LEADS + "export.csv", 9, "Grown Lead 000"),
+    "lead export (admin)": Page("admin", lambda w: LEADS + "export.csv", 6, "Grown Lead 000"),
+    "lead detail (partner admin)": Page(
+        "partner_admin_a", lambda w: f"/leads/{w.detail_lead.pk}/", 8, "Grown step 199"
+    ),
+    "lead detail (member)": Page(
+        "member_a", lambda w: f"/leads/{w.detail_lead.pk}/", 8, "Grown step 199"
+    ),
+    "lead detail (manager)": Page(
+        "manager", lambda w: f"/leads/{w.detail_lead.pk}/", 10, "Grown step 199"
+    ),
+    "lead detail (admin)": Page(
+        "admin", lambda w: f"/leads/{w.detail_lead.pk}/", 7, "Grown step 199"
+    ),
+    "lead add (manager)": Page("manager", lambda w: LEADS + "add/", 6, "Counted 2"),
+}
+
+
+@pytest.mark.parametrize("page", list(LEAD_PAGES), ids=list(LEAD_PAGES))
+def test_lead_pages_cost_the_same_with_10_and_200_leads(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = LEAD_PAGES[page]
+    lead_world(world)
+    grow_leads(world, 10)
+    login_as(client, getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+
+    grow_leads(world, 190, start=10)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"

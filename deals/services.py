@@ -1,0 +1,174 @@
+"""Every write to deals data. Leads: create, assign, accept, reject, lose, and the SLA return.
+
+Each function takes the acting user, checks permission, writes in a transaction, records the
+lead's history and enqueues notifications after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from deals.models import ASSIGNABLE, Lead, LeadEvent, LeadRejection, LeadStatus
+from partners.models import PartnerAccount
+from prm.access import partner_contact, role_of
+from prm.tasks import enqueue
+
+
+def _event(lead: Lead, *, actor, from_status: str, reason: str = "", account=None) -> LeadEvent:
+    return LeadEvent.objects.create(
+        lead=lead,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        from_status=from_status,
+        to_status=lead.status,
+        account=account if account is not None else lead.account,
+        reason=reason[:500],
+    )
+
+
+def _require_internal(actor) -> None:
+    if not role_of(actor).is_internal:
+        raise PermissionDenied("Only partner managers and admins do this.")
+
+
+def _require_partner_of(actor, lead: Lead) -> None:
+    """Only the people of the partner holding the lead act on it (not a distributor above it)."""
+    contact = partner_contact(actor)
+    if contact is None or lead.account_id is None or contact.account_id != lead.account_id:
+        raise PermissionDenied("Only the partner the lead is assigned to can do this.")
+
+
+@transaction.atomic
+def create_lead(*, actor, lead: Lead, products=()) -> Lead:
+    _require_internal(actor)
+    lead.status = LeadStatus.NEW
+    lead.account = None
+    lead.created_by = actor
+    lead.save()
+    lead.products.set(products)
+    _event(lead, actor=actor, from_status="")
+    return lead
+
+
+def assignable_accounts(actor, lead: Lead):
+    """Partners the actor may hand this lead to: visible to them, open, and not ones that
+    already turned it down."""
+    return (
+        PartnerAccount.objects.visible_to(actor)
+        .filter(status__in=("active", "onboarding"))
+        .exclude(pk__in=LeadRejection.objects.filter(lead=lead).values("account_id"))
+    )
+
+
+@transaction.atomic
+def assign_lead(*, actor, lead: Lead, account: PartnerAccount) -> Lead:
+    """Hand a lead from the pool to a partner, who must accept it within their tier's hours."""
+    _require_internal(actor)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status not in ASSIGNABLE:
+        raise ValidationError(
+            f"A lead that is {lead.get_status_display().lower()} can't be assigned."
+        )
+    if LeadRejection.objects.filter(lead=lead, account=account).exists():
+        raise ValidationError({"account": f"{account} already turned this lead down."})
+    if not assignable_accounts(actor, lead).filter(pk=account.pk).exists():
+        raise ValidationError({"account": f"{account} can't receive leads from you right now."})
+    hours = account.tier.lead_acceptance_hours if account.tier_id else 48
+    now = timezone.now()
+    before = lead.status
+    lead.status = LeadStatus.ASSIGNED
+    lead.account = account
+    lead.assigned_at, lead.accept_by = now, now + timedelta(hours=hours)
+    lead.accepted_at = lead.accepted_by = None
+    lead.save()
+    event = _event(lead, actor=actor, from_status=before)
+    from deals.tasks import notify_lead_assigned
+
+    enqueue(notify_lead_assigned, event.pk)
+    return lead
+
+
+@transaction.atomic
+def accept_lead(*, actor, lead: Lead) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _require_partner_of(actor, lead)
+    if lead.status != LeadStatus.ASSIGNED:
+        raise ValidationError("Only a lead waiting for you can be accepted.")
+    if lead.accept_by and lead.accept_by < timezone.now():
+        raise ValidationError("The time to accept this lead has passed; it goes back to the pool.")
+    lead.status = LeadStatus.ACCEPTED
+    lead.accepted_at, lead.accepted_by = timezone.now(), actor
+    lead.save()
+    _event(lead, actor=actor, from_status=LeadStatus.ASSIGNED)
+    return lead
+
+
+@transaction.atomic
+def reject_lead(*, actor, lead: Lead, reason: str) -> Lead:
+    """Turn a lead down (a reason is required): it goes back to the manager, never to us again."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _require_partner_of(actor, lead)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why, so that the lead finds a better partner."})
+    if lead.status != LeadStatus.ASSIGNED:
+        raise ValidationError("Only a lead waiting for you can be rejected.")
+    account = lead.account
+    LeadRejection.objects.create(lead=lead, account=account, reason=reason, rejected_by=actor)
+    lead.status, lead.account, lead.reason = LeadStatus.REJECTED, None, reason
+    lead.accept_by = None
+    lead.save()
+    event = _event(
+        lead, actor=actor, from_status=LeadStatus.ASSIGNED, reason=reason, account=account
+    )
+    from deals.tasks import notify_lead_returned
+
+    enqueue(notify_lead_returned, event.pk)
+    return lead
+
+
+@transaction.atomic
+def mark_lead_lost(*, actor, lead: Lead, reason: str) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not role_of(actor).is_internal:
+        _require_partner_of(actor, lead)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the lead was lost."})
+    if lead.status != LeadStatus.ACCEPTED:
+        raise ValidationError("Only an accepted lead can be marked lost.")
+    lead.status, lead.reason = LeadStatus.LOST, reason
+    lead.save()
+    _event(lead, actor=actor, from_status=LeadStatus.ACCEPTED, reason=reason)
+    return lead
+
+
+def return_overdue_leads(*, now=None) -> int:
+    """Leads not accepted in time go back to the pool (a set per run; running twice is a no-op)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        overdue = list(
+            Lead.objects.overdue(now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "account_id")
+        )
+        if not overdue:
+            return 0
+        Lead.objects.filter(pk__in=[pk for pk, _ in overdue]).update(
+            status=LeadStatus.NEW, account=None, accept_by=None, updated_at=now
+        )
+        LeadEvent.objects.bulk_create(
+            LeadEvent(
+                lead_id=pk,
+                from_status=LeadStatus.ASSIGNED,
+                to_status=LeadStatus.NEW,
+                account_id=account_id,
+                reason="Not accepted in time",
+                created_at=now,
+            )
+            for pk, account_id in overdue
+        )
+    return len(overdue)
