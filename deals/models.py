@@ -373,6 +373,15 @@ class Lead(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def is_overdue(self) -> bool:
+        """Waiting past its deadline: the next SLA run returns it to the pool."""
+        return (
+            self.status == LeadStatus.ASSIGNED
+            and self.accept_by is not None
+            and self.accept_by < timezone.now()
+        )
+
+    @property
     def customer_key(self) -> CustomerKey:
         return CustomerKey(name=self.customer_name_key, domain=self.customer_domain)
 

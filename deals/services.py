@@ -97,7 +97,7 @@ def accept_lead(*, actor, lead: Lead) -> Lead:
     _require_partner_of(actor, lead)
     if lead.status != LeadStatus.ASSIGNED:
         raise ValidationError("Only a lead waiting for you can be accepted.")
-    if lead.accept_by and lead.accept_by < timezone.now():
+    if lead.is_overdue:
         raise ValidationError("The time to accept this lead has passed; it goes back to the pool.")
     lead.status = LeadStatus.ACCEPTED
     lead.accepted_at, lead.accepted_by = timezone.now(), actor

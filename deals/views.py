@@ -86,7 +86,7 @@ def lead_detail(request, pk):
         "lead": lead,
         "history": selectors.lead_history(lead, request.user),
         "is_internal": role.is_internal,
-        "can_accept": holds_lead and lead.status == LeadStatus.ASSIGNED,
+        "can_accept": holds_lead and lead.status == LeadStatus.ASSIGNED and not lead.is_overdue,
         "can_mark_lost": lead.status == LeadStatus.ACCEPTED and (role.is_internal or holds_lead),
         "reason_form": ReasonForm(),
         "next_url": request.get_full_path(),

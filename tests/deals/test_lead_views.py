@@ -324,3 +324,15 @@ def test_the_csv_export_neutralises_formulas_and_lists_only_visible_leads(client
     assert len(rows) == 2  # the header and A's one lead
     assert rows[1].startswith("\"'=HYPERLINK(")
     assert "Contoso Customer Inc" not in body
+
+
+def test_an_overdue_lead_offers_no_accept_button(client, world):
+    lead = services.create_lead(actor=world.manager, lead=Lead(company="Late Co"))
+    services.assign_lead(actor=world.manager, lead=lead, account=world.a)
+    Lead.objects.filter(pk=lead.pk).update(accept_by=timezone.now() - timedelta(minutes=1))
+    login_as(client, world.partner_admin_a)
+    html = client.get(reverse("deals:lead_list")).content.decode()
+    assert "Deadline passed" in html
+    assert reverse("deals:lead_accept", args=[lead.pk]) not in html
+    detail = client.get(reverse("deals:lead", args=[lead.pk])).content.decode()
+    assert reverse("deals:lead_accept", args=[lead.pk]) not in detail
