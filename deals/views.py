@@ -20,15 +20,7 @@ from deals.tables import LeadTable, PartnerLeadTable
 from partners.models import PortalTab
 from partners.navigation import require_tab
 from prm.access import get_visible_or_404, partner_contact, require, role_of
-from prm.views import ScopedTableView, render_htmx_or_redirect
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+from prm.views import ScopedTableView, apply_errors, render_htmx_or_redirect
 
 
 def _own_account_id(user) -> int | None:
@@ -109,7 +101,7 @@ def lead_add(request):
             )
         except ValidationError as error:
             form.instance.pk = None
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(
                 request, f"{lead.company} is in the lead pool. Assign it to a partner below."
@@ -152,7 +144,7 @@ def _lead_action(request, pk, act, *, reason_form: ReasonForm | None = None):
         failed = True
         if htmx and reason_form is not None and hasattr(error, "error_dict"):
             if not reason_form.errors:  # the service's rule, not the form's own
-                _apply_errors(reason_form, error)  # shown in the row, next to the field
+                apply_errors(reason_form, error)  # shown in the row, next to the field
         else:
             messages.error(request, " ".join(error.messages))
     else:

@@ -24,16 +24,7 @@ from partners.models import Contact, PartnerAccount, PortalTab
 from partners.navigation import portal_tab, require_tab, workspace_for
 from partners.tables import PartnerAccountTable
 from prm.access import get_visible_or_404, require, role_of
-from prm.views import ScopedTableView, render_htmx_or_redirect
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
+from prm.views import ScopedTableView, apply_errors, render_htmx_or_redirect
 
 # --- portal ---------------------------------------------------------------------------------
 
@@ -111,7 +102,7 @@ def partner_edit(request, pk):
         try:
             services.save_account(actor=request.user, account=form.save(commit=False))
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Company profile saved.")
             return redirect("partners:partner", pk=account.pk)
@@ -193,7 +184,7 @@ def _contact_form(request, account, contact):
         except ValidationError as error:
             if creating:
                 form.instance.pk = None
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             if form.cleaned_data.get("send_invitation"):
                 messages.success(request, f"Invitation sent to {contact.email}.")

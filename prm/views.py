@@ -69,6 +69,15 @@ class ScopedTableView(SingleTableMixin, FilterView):
         return super().render_to_response(context, **kwargs)
 
 
+def apply_errors(form, error) -> None:
+    """A service's ValidationError shown on the form: at its field when the form has one."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
 def render_htmx_or_redirect(request, *, partial: str, context: dict, redirect_to: str):
     """After an in-page action: HTMX gets the fragment (and the messages, out of band);
     a plain form post is redirected back so a reload never re-submits."""
