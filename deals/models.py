@@ -1,7 +1,8 @@
-"""Deals: the product catalogue and the customer-matching rule that conflict detection uses.
+"""Deals: products, leads and their routing rules, deal registrations, opportunities and the
+pipeline, and the customer-matching rule that conflict detection uses.
 
-Leads, registrations and opportunities come next (issue 3); they will store a ``CustomerKey``'s
-parts in indexed columns, so that conflicts are found by equality lookups.
+Leads, registrations and opportunities store a ``CustomerKey``'s parts in indexed columns, so that
+conflicts are found by equality lookups.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from partners.models import Industry, Region, normalise_domain
-from prm.access import ScopedQuerySet, role_of, sees_everything
+from prm.access import ReferenceQuerySet, Role, ScopedQuerySet, role_of, sees_everything
 
 # --- the customer-matching rule ---------------------------------------------------------------
 #
@@ -201,6 +202,81 @@ class CustomerKey:
         return reasons
 
 
+class CustomerFields(models.Model):
+    """A customer named by company and domain, with the matching key kept in indexed columns."""
+
+    company = models.CharField("customer company", max_length=200)
+    domain = models.CharField(
+        "website or domain",
+        max_length=253,
+        blank=True,
+        help_text="e.g. acme.com — used to spot the same customer elsewhere.",
+    )
+    customer_name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    customer_domain = models.CharField(max_length=253, editable=False, db_index=True)
+    customer_domain_label = models.CharField(max_length=253, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.set_customer_key()
+        super().save(*args, **kwargs)
+
+    def set_customer_key(self) -> None:
+        key = CustomerKey.of(self.company, self.domain)
+        self.customer_name_key, self.customer_domain = key.name, key.domain
+        self.customer_domain_label = key.label
+
+    @property
+    def customer_key(self) -> CustomerKey:
+        return CustomerKey(name=self.customer_name_key, domain=self.customer_domain)
+
+
+class StatusEvent(models.Model):
+    """A step in a record's history: who moved it from which status to which, when and why."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+
+class AccountRecordQuerySet(ScopedQuerySet):
+    """Records a partner user creates for their account (registrations, opportunities).
+
+    Internal users: the accounts they see. Partner admins: everything of their account (and,
+    read-only, of its child accounts). Partner members: their own records plus those shared with
+    the account.
+    """
+
+    owner_field = "created_by"
+
+    def visible_to(self, user):
+        from partners.models import PartnerAccount
+
+        role = role_of(user)
+        if role.is_internal and sees_everything(user, self.model):
+            return self.all()
+        accounts = PartnerAccount.objects.visible_to(user)
+        if role.is_internal or role is Role.PARTNER_ADMIN:
+            return self.filter(account__in=accounts)
+        if role is Role.PARTNER_MEMBER:
+            return self.filter(account__in=accounts).filter(
+                models.Q(**{self.owner_field: user}) | models.Q(shared_with_account=True)
+            )
+        return self.none()
+
+
 # --- products -----------------------------------------------------------------------------------
 
 
@@ -291,19 +367,9 @@ class LeadQuerySet(ScopedQuerySet):
         return self.filter(status=LeadStatus.ASSIGNED, accept_by__lt=now)
 
 
-class Lead(models.Model):
+class Lead(CustomerFields):
     """A prospective customer the vendor hands to a partner to work."""
 
-    company = models.CharField("company", max_length=200)
-    domain = models.CharField(
-        "website or domain",
-        max_length=253,
-        blank=True,
-        help_text="e.g. acme.com — used to spot the same customer in registrations.",
-    )
-    customer_name_key = models.CharField(max_length=200, editable=False, db_index=True)
-    customer_domain = models.CharField(max_length=253, editable=False, db_index=True)
-    customer_domain_label = models.CharField(max_length=253, editable=False, db_index=True)
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
@@ -341,6 +407,9 @@ class Lead(models.Model):
     reason = models.CharField(
         max_length=500, blank=True, help_text="Why it was last rejected or lost."
     )
+    assignment_note = models.TextField(
+        blank=True, help_text="Why the assignment rules picked the partner (empty when by hand)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -366,12 +435,6 @@ class Lead(models.Model):
     def __str__(self):
         return self.company
 
-    def save(self, *args, **kwargs):
-        key = CustomerKey.of(self.company, self.domain)
-        self.customer_name_key, self.customer_domain = key.name, key.domain
-        self.customer_domain_label = key.label
-        super().save(*args, **kwargs)
-
     @property
     def is_overdue(self) -> bool:
         """Waiting past its deadline: the next SLA run returns it to the pool."""
@@ -380,10 +443,6 @@ class Lead(models.Model):
             and self.accept_by is not None
             and self.accept_by < timezone.now()
         )
-
-    @property
-    def customer_key(self) -> CustomerKey:
-        return CustomerKey(name=self.customer_name_key, domain=self.customer_domain)
 
 
 class LeadHistoryQuerySet(ScopedQuerySet):
@@ -423,17 +482,10 @@ class LeadRejection(models.Model):
         return f"{self.account} rejected {self.lead}"
 
 
-class LeadEvent(models.Model):
-    """A step in a lead's history: who moved it from which status to which, when and why."""
+class LeadEvent(StatusEvent):
+    """A step in a lead's history."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     from_status = models.CharField(max_length=10, choices=LeadStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=LeadStatus.choices)
     account = models.ForeignKey(
@@ -443,13 +495,410 @@ class LeadEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = LeadHistoryQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(StatusEvent.Meta):
+        pass
 
     def __str__(self):
         return f"{self.lead}: {self.from_status or '—'} → {self.to_status}"
+
+
+# --- lead assignment rules ----------------------------------------------------------------------
+
+
+class AssignmentRuleQuerySet(ReferenceQuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class AssignmentRule(models.Model):
+    """Admin-defined routing: which partners a lead goes to when nobody picks one by hand.
+
+    A rule applies to a lead when each of its lead conditions is blank or equal to the lead's.
+    Among the partners it allows (its tiers, or any; open accounts that have not turned the lead
+    down), the lead goes to the highest score, tier rank ÷ (1 + open leads held), so that better
+    tiers get more leads but nobody is buried. Rules are tried in order; the first one with a
+    candidate wins.
+    """
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower runs first.")
+    active = models.BooleanField(default=True)
+    region = models.CharField(max_length=10, blank=True, choices=Region.choices)
+    country = models.CharField(max_length=80, blank=True)
+    industry = models.CharField(max_length=20, blank=True, choices=Industry.choices)
+    product_family = models.CharField(
+        max_length=80, blank=True, help_text="Applies when the lead names a product of it."
+    )
+    tiers = models.ManyToManyField(
+        "partners.Tier",
+        blank=True,
+        related_name="+",
+        help_text="Partners of these tiers only (none: any tier).",
+    )
+    same_region = models.BooleanField(
+        "partner in the lead's region",
+        default=True,
+        help_text="Only partners whose region is the lead's.",
+    )
+    same_country = models.BooleanField(
+        "partner in the lead's country", default=False, help_text="Only partners in its country."
+    )
+    same_industry = models.BooleanField(
+        "partner in the lead's industry",
+        default=False,
+        help_text="Only partners focused on the lead's industry.",
+    )
+
+    objects = AssignmentRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+# --- pipeline stages ----------------------------------------------------------------------------
+
+
+class PipelineStage(models.Model):
+    """An open stage of the pipeline (admin-defined) with its win probability."""
+
+    name = models.CharField(max_length=60, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    probability = models.PositiveSmallIntegerField(help_text="Chance of winning, in percent.")
+    active = models.BooleanField(default=True)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__lte=100), name="stage_probability_percent"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+# --- deal registrations -------------------------------------------------------------------------
+
+
+class RegistrationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Under review"
+    RETURNED = "returned", "Returned for more information"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+    CONVERTED = "converted", "Opportunity"
+
+
+#: Registrations that hold or claim a customer: they make another partner's one a conflict.
+CLAIMING = frozenset({RegistrationStatus.SUBMITTED, RegistrationStatus.APPROVED})
+#: Registrations the partner may still edit and (re)submit.
+EDITABLE = frozenset(
+    {RegistrationStatus.DRAFT, RegistrationStatus.RETURNED, RegistrationStatus.REJECTED}
+)
+
+
+class DealRegistrationQuerySet(AccountRecordQuerySet):
+    owner_field = "created_by"
+
+    def claiming(self):
+        return self.filter(status__in=CLAIMING)
+
+
+class DealRegistration(CustomerFields):
+    """A partner's claim on a deal: approved, it protects the customer and product family."""
+
+    account = models.ForeignKey(
+        "partners.PartnerAccount",
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name="partner",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="registered by",
+    )
+    shared_with_account = models.BooleanField(
+        "share with my colleagues",
+        default=False,
+        help_text="Everyone at your company can see it (partner admins always can).",
+    )
+    contact_name = models.CharField("customer contact", max_length=150)
+    contact_email = models.EmailField("contact email")
+    contact_phone = models.CharField("contact phone", max_length=40, blank=True)
+    product_family = models.CharField(max_length=80, editable=False, db_index=True)
+    amount = models.DecimalField("estimated amount", max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    expected_close_date = models.DateField("expected close date")
+    stage = models.ForeignKey(
+        PipelineStage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    competitors = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True, max_length=4000)
+    status = models.CharField(
+        max_length=10,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.DRAFT,
+        db_index=True,
+    )
+    conflict = models.BooleanField(
+        "possible conflict", default=False, help_text="Another record names the same customer."
+    )
+    conflict_reasons = models.TextField(
+        blank=True, help_text="Why records matched (for the vendor's eyes only)."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_reason = models.CharField(max_length=500, blank=True)
+    expires_on = models.DateField("protected until", null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DealRegistrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "status", "-created_at"]),
+            models.Index(fields=["status", "-conflict", "submitted_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="registration_amount_not_negative"
+            ),
+            # At most one approved registration per customer and product family: the protection
+            # a partner is promised, held by the database even when two managers approve at once.
+            models.UniqueConstraint(
+                fields=["customer_domain", "product_family"],
+                condition=models.Q(status="approved") & ~models.Q(customer_domain=""),
+                name="one_approved_registration_per_domain",
+            ),
+            models.UniqueConstraint(
+                fields=["customer_name_key", "product_family"],
+                condition=models.Q(status="approved") & ~models.Q(customer_name_key=""),
+                name="one_approved_registration_per_name",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="approved") | models.Q(expires_on__isnull=False),
+                name="approved_registration_has_expiry",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.company} ({self.get_status_display()})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+class RegistrationPartQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        return self.filter(registration__in=DealRegistration.objects.visible_to(user))
+
+
+class RegistrationLine(models.Model):
+    """A product on a registration, with its quantity."""
+
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+
+    objects = RegistrationPartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "product"], name="registration_product_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product}"
+
+
+class RegistrationEvent(StatusEvent):
+    """A step in a registration's history (what partners read never names another partner)."""
+
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(max_length=10, choices=RegistrationStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=RegistrationStatus.choices)
+
+    objects = RegistrationPartQuerySet.as_manager()
+
+    class Meta(StatusEvent.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.registration}: {self.from_status or '—'} → {self.to_status}"
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the manager"
+    GRANTED = "granted", "Granted"
+    REFUSED = "refused", "Refused"
+
+
+class ExtensionRequest(models.Model):
+    """A partner asks for an approved registration's protection to run longer."""
+
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_until = models.DateField("protect until")
+    reason = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RegistrationPartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration"],
+                condition=models.Q(status="pending"),
+                name="one_pending_extension",
+            )
+        ]
+
+    def __str__(self):
+        return f"Extension of {self.registration} to {self.requested_until}"
+
+
+# --- opportunities ------------------------------------------------------------------------------
+
+
+class OpportunityStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class OpportunityQuerySet(AccountRecordQuerySet):
+    owner_field = "owner"
+
+    def open(self):
+        return self.filter(status=OpportunityStatus.OPEN)
+
+
+class Opportunity(CustomerFields):
+    """A deal a partner works towards closing: from an approved registration or accepted lead."""
+
+    name = models.CharField("opportunity", max_length=200)
+    account = models.ForeignKey(
+        "partners.PartnerAccount",
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        verbose_name="partner",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    shared_with_account = models.BooleanField("share with my colleagues", default=True)
+    registration = models.OneToOneField(
+        DealRegistration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunity",
+    )
+    lead = models.OneToOneField(
+        Lead, on_delete=models.PROTECT, null=True, blank=True, related_name="opportunity"
+    )
+    product_family = models.CharField(max_length=80, blank=True)
+    stage = models.ForeignKey(PipelineStage, on_delete=models.PROTECT, related_name="opportunities")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    close_date = models.DateField("expected close date")
+    next_step = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10,
+        choices=OpportunityStatus.choices,
+        default=OpportunityStatus.OPEN,
+        db_index=True,
+    )
+    reason = models.CharField("won/lost reason", max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["close_date", "pk"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["account", "status", "close_date"]),
+            models.Index(fields=["status", "stage"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="opportunity_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class OpportunityHistoryQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        return self.filter(opportunity__in=Opportunity.objects.visible_to(user))
+
+
+class OpportunityEvent(StatusEvent):
+    """A step in an opportunity's history: stage moves and the close, with the reason."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=80, blank=True)
+    to_status = models.CharField(max_length=80)
+
+    objects = OpportunityHistoryQuerySet.as_manager()
+
+    class Meta(StatusEvent.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.opportunity}: {self.from_status or '—'} → {self.to_status}"

@@ -86,6 +86,11 @@ class Tier(models.Model):
         help_text="How long a partner of this tier has to accept a lead before it goes back to "
         "the pool.",
     )
+    registration_days = models.PositiveSmallIntegerField(
+        "registration protection (days)",
+        default=90,
+        help_text="How long an approved deal registration of this tier is protected.",
+    )
 
     objects = ReferenceQuerySet.as_manager()
 

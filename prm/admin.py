@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.text import Truncator
 
 from prm.access import partner_contact
-from prm.models import PARTNER_MANAGERS_GROUP, PendingTask, SentMessage, User
+from prm.models import PARTNER_MANAGERS_GROUP, Notification, PendingTask, SentMessage, User
 from prm.tasks import resend_pending_tasks
 
 
@@ -200,6 +200,28 @@ class SentMessageAdmin(admin.ModelAdmin):
 
     list_display = ("key", "created_at")
     search_fields = ("key",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """In-app notifications (the bell), read-only: tasks write them, people read them."""
+
+    list_display = ("title", "user", "created_at", "read_at")
+    list_filter = ("created_at",)
+    list_select_related = ("user",)
+    search_fields = ("title", "key", "user__email")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-pk")
     show_full_result_count = False

@@ -10,7 +10,7 @@ manager who is not assigned to A (ARCHITECTURE.md §3: not yours = does not exis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from allauth.account.forms import default_token_generator
@@ -33,7 +33,15 @@ from django_celery_beat.models import (
 )
 
 from deals import services as deal_services
-from deals.models import Lead, Product
+from deals.models import (
+    AssignmentRule,
+    DealRegistration,
+    ExtensionRequest,
+    Lead,
+    Opportunity,
+    PipelineStage,
+    Product,
+)
 from partners.models import (
     AccountStatus,
     AuditAction,
@@ -43,7 +51,7 @@ from partners.models import (
     Workspace,
 )
 from partners.services import record
-from prm.models import PendingTask, SentMessage, partner_managers_group
+from prm.models import Notification, PendingTask, SentMessage, partner_managers_group
 from prm.testing.fixtures import login_as
 from prm.testing.matrix import (
     ADMIN_LOGIN,
@@ -115,12 +123,48 @@ def _group_permission_row():
 
 
 #: A row for admin pages of models the world doesn't fill ("app_label.model_name" → factory).
+def _registration_row():
+    from partners.models import PartnerAccount
+
+    return DealRegistration.objects.create(
+        account=PartnerAccount.objects.order_by("pk").first(),
+        company="Matrix Admin Row Ltd",
+        contact_name="Pat",
+        contact_email="pat@matrix-row.example",
+        amount=1,
+        expected_close_date=date(2030, 1, 1),
+    )
+
+
+def _opportunity_row():
+    from partners.models import PartnerAccount
+
+    return Opportunity.objects.create(
+        account=PartnerAccount.objects.order_by("pk").first(),
+        name="Matrix admin row",
+        company="Matrix Admin Row Ltd",
+        stage=PipelineStage.objects.order_by("pk").first(),
+        amount=1,
+        close_date=date(2030, 1, 1),
+    )
+
+
 ADMIN_ROWS = {
     "partners.workspace": _workspace,
     "partners.auditentry": _audit_entry,
     "partners.partneraccountgroupobjectpermission": _group_permission_row,
     "deals.product": lambda: Product.objects.create(
         name="Sample", sku="MATRIX-1", family="Platform", list_price=10
+    ),
+    "deals.assignmentrule": lambda: AssignmentRule.objects.create(name="Matrix rule"),
+    "deals.pipelinestage": lambda: PipelineStage.objects.create(name="Matrix stage", probability=5),
+    "deals.dealregistration": lambda: _registration_row(),
+    "deals.extensionrequest": lambda: ExtensionRequest.objects.create(
+        registration=_registration_row(), requested_until=date(2030, 1, 1), reason="Matrix"
+    ),
+    "deals.opportunity": lambda: _opportunity_row(),
+    "prm.notification": lambda: Notification.objects.create(
+        user=make_user("bell-sample@vendor.example"), key="matrix", title="Matrix"
     ),
     "prm.pendingtask": lambda: PendingTask.objects.create(task_name="partners.send_invitation"),
     "prm.sentmessage": lambda: SentMessage.objects.create(key="matrix-sample"),

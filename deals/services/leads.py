@@ -1,4 +1,4 @@
-"""Every write to deals data. Leads: create, assign, accept, reject, lose, and the SLA return.
+"""Leads: create, assign (by hand or by the rules), accept, reject, lose, and the SLA return.
 
 Each function takes the acting user, checks permission, writes in a transaction, records the
 lead's history and enqueues notifications after commit.
@@ -16,6 +16,16 @@ from deals.models import ASSIGNABLE, Lead, LeadEvent, LeadRejection, LeadStatus
 from partners.models import PartnerAccount
 from prm.access import partner_contact, role_of
 from prm.tasks import enqueue
+
+__all__ = [
+    "accept_lead",
+    "assign_lead",
+    "assignable_accounts",
+    "create_lead",
+    "mark_lead_lost",
+    "reject_lead",
+    "return_overdue_leads",
+]
 
 
 def _event(lead: Lead, *, actor, from_status: str, reason: str = "", account=None) -> LeadEvent:

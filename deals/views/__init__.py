@@ -1,0 +1,1 @@
+"""Deals pages, one module per record type: leads, registrations, opportunities."""
