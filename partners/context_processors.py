@@ -6,7 +6,11 @@ from partners.navigation import portal_tabs
 from prm.access import role_of
 
 #: Internal users' pages besides the partner list; one shows once its URL exists.
-INTERNAL_PAGES = [("Leads", "deals:lead_list")]
+INTERNAL_PAGES = [
+    ("Leads", "deals:lead_list"),
+    ("Registrations", "deals:registration_list"),
+    ("Pipeline", "deals:opportunity_list"),
+]
 
 
 def navigation(request):

@@ -17,10 +17,11 @@ def notify(
     title: str,
     url: str = "",
     body: str = "",
-    email_template: str | None = None,
+    email_template: str | None = "prm/email/notification",
     context: dict | None = None,
 ) -> int:
-    """Tell ``users`` about something: a bell entry each and, with a template, one email.
+    """Tell ``users`` about something: a bell entry each and one email (``email_template=None``
+    for the bell only; the default template shows the title, the body and a link).
 
     ``key`` names the event (e.g. ``registration-approved:42``); running the same call twice adds
     no second bell entry and sends no second email. ``url`` is a site path. Returns how many
