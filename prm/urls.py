@@ -14,6 +14,11 @@ admin.site.site_title = "OpenPRM admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # the bell
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/menu/", views.notification_menu, name="notifications_menu"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("partners.urls")),

@@ -1,16 +1,27 @@
-"""Shared view building blocks and the project-level views (home redirect, health check)."""
+"""Shared view building blocks and the project-level views: home, health check, the bell."""
 
+from urllib.parse import urlsplit
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
+from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
-from prm.access import require, role_of
+from prm.access import get_visible_or_404, require, role_of
+from prm.models import Notification
 
 
 @login_required
@@ -84,3 +95,102 @@ def render_htmx_or_redirect(request, *, partial: str, context: dict, redirect_to
     if getattr(request, "htmx", False):
         return render(request, partial, {**context, "oob_messages": True})
     return redirect(redirect_to)
+
+
+# --- notifications: the bell's menu, the list, opening one, marking all read --------------------
+
+#: How many of the latest notifications the bell's dropdown shows.
+BELL_MENU_SIZE = 8
+NOTIFICATIONS_PER_PAGE = 25
+
+
+def site_path(url: str) -> str | None:
+    """``url`` when it is a path on this site (``/registrations/42/``), else None.
+
+    A notification's link is followed only to our own pages: no scheme, no host, no
+    protocol-relative ``//host`` or ``/\\host`` and no control characters that browsers strip.
+    """
+    if not url or not url.startswith("/") or url.startswith(("//", "/\\")):
+        return None
+    if any(ord(char) < 33 or ord(char) == 127 for char in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return None
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts=None) else None
+
+
+def _list_or(target: str) -> str:
+    """``target`` if it is a page of this site, else the notification list."""
+    return site_path(target) or reverse("notifications")
+
+
+@login_required
+def notification_list(request):
+    """Everything the bell has said to this person, newest first, unread ones highlighted."""
+    only_unread = request.GET.get("show") == "unread"
+    notifications = Notification.objects.visible_to(request.user).order_by("-created_at", "-pk")
+    if only_unread:
+        notifications = notifications.unread()
+    # Lazy: no COUNT(*) over a long history, one extra row tells whether a next page exists.
+    paginator = LazyPaginator(notifications, NOTIFICATIONS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        page = paginator.page(1)
+    return render(
+        request,
+        "prm/notifications.html",
+        {"page_obj": page, "notifications": page.object_list, "only_unread": only_unread},
+    )
+
+
+@never_cache
+def notification_menu(request):
+    """The bell's dropdown (loaded by HTMX when it opens): the latest few, read or not."""
+    current = site_path(request.htmx.current_url_abs_path or "") if request.htmx else None
+    if not request.user.is_authenticated:
+        if request.htmx:  # the session ended: the whole page goes to the sign-in form
+            return HttpResponseClientRedirect(redirect_to_login(current or "/").url)
+        return redirect_to_login(request.get_full_path())
+    notifications = Notification.objects.visible_to(request.user).order_by("-created_at", "-pk")
+    return render(
+        request,
+        "prm/partials/notification_menu.html",
+        {
+            "notifications": notifications[:BELL_MENU_SIZE],
+            "next_url": current or "",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_open(request, pk):
+    """Mark one notification read and go to its page.
+
+    A link (GET), not a form: it is a navigation (open in a new tab works), and the only change
+    is the person's own read mark, which is idempotent. Another person's notification is a 404;
+    a link that leaves the site is never followed (the list instead).
+    """
+    notification = get_visible_or_404(Notification.objects, request.user, pk=pk)
+    if notification.read_at is None:
+        Notification.objects.visible_to(request.user).unread().filter(pk=notification.pk).update(
+            read_at=timezone.now()
+        )
+    target = site_path(notification.url)
+    if target is None:
+        if notification.url:
+            messages.info(request, "This notification's link is not a page of this site.")
+        return redirect("notifications")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    """Mark every unread notification of this person read, then back to where they were."""
+    marked = Notification.objects.visible_to(request.user).unread().update(read_at=timezone.now())
+    if marked:
+        messages.success(request, f"Marked {marked} notification{pluralize(marked)} as read.")
+    return redirect(_list_or(request.POST.get("next", "")))
