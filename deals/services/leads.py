@@ -10,8 +10,10 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from deals import routing
 from deals.models import ASSIGNABLE, Lead, LeadEvent, LeadRejection, LeadStatus
 from partners.models import PartnerAccount
 from prm.access import partner_contact, role_of
@@ -25,6 +27,8 @@ __all__ = [
     "mark_lead_lost",
     "reject_lead",
     "return_overdue_leads",
+    "route_lead",
+    "route_leads",
 ]
 
 
@@ -93,11 +97,12 @@ def assign_lead(*, actor, lead: Lead, account: PartnerAccount) -> Lead:
     lead.account = account
     lead.assigned_at, lead.accept_by = now, now + timedelta(hours=hours)
     lead.accepted_at = lead.accepted_by = None
+    lead.assignment_note = ""  # by hand: no rule to explain
     lead.save()
     event = _event(lead, actor=actor, from_status=before)
-    from deals.tasks import notify_lead_assigned
+    from deals.tasks import notify_leads_assigned
 
-    enqueue(notify_lead_assigned, event.pk)
+    enqueue(notify_leads_assigned, [event.pk])
     return lead
 
 
@@ -129,14 +134,14 @@ def reject_lead(*, actor, lead: Lead, reason: str) -> Lead:
     account = lead.account
     LeadRejection.objects.create(lead=lead, account=account, reason=reason, rejected_by=actor)
     lead.status, lead.account, lead.reason = LeadStatus.REJECTED, None, reason
-    lead.accept_by = None
+    lead.accept_by, lead.assignment_note = None, ""
     lead.save()
     event = _event(
         lead, actor=actor, from_status=LeadStatus.ASSIGNED, reason=reason, account=account
     )
-    from deals.tasks import notify_lead_returned
+    from deals.tasks import notify_leads_returned
 
-    enqueue(notify_lead_returned, event.pk)
+    enqueue(notify_leads_returned, [event.pk])
     return lead
 
 
@@ -156,8 +161,108 @@ def mark_lead_lost(*, actor, lead: Lead, reason: str) -> Lead:
     return lead
 
 
+# --- routing by the assignment rules -----------------------------------------------------------
+
+#: The lead fields a routing run writes (one bulk update per batch).
+_ROUTED_FIELDS = [
+    "status",
+    "account",
+    "assigned_at",
+    "accept_by",
+    "accepted_at",
+    "accepted_by",
+    "assignment_note",
+    "updated_at",
+]
+
+
+def _apply_routing(decisions: list[routing.Decision], *, actor, now) -> list[LeadEvent]:
+    """Write a batch of decisions: the leads in one bulk update, their history in one insert,
+    the partner admins told after commit. A lead no rule could place keeps its status and gets
+    the explanation in ``assignment_note``."""
+    events = []
+    for decision in decisions:
+        lead = decision.lead
+        lead.assignment_note, lead.updated_at = decision.note, now
+        if decision.candidate is None:
+            continue
+        before = lead.status
+        lead.status, lead.account_id = LeadStatus.ASSIGNED, decision.candidate.pk
+        lead.assigned_at = now
+        lead.accept_by = now + timedelta(hours=decision.candidate.acceptance_hours)
+        lead.accepted_at = lead.accepted_by = None
+        # The partner reads this step in the lead's history: the summary names no other partner.
+        events.append(
+            LeadEvent(
+                lead=lead,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                from_status=before,
+                to_status=LeadStatus.ASSIGNED,
+                account_id=decision.candidate.pk,
+                reason=decision.summary[:500],
+                created_at=now,
+            )
+        )
+    if decisions:
+        Lead.objects.bulk_update([d.lead for d in decisions], _ROUTED_FIELDS)
+    created = LeadEvent.objects.bulk_create(events)
+    if created:
+        from deals.tasks import notify_leads_assigned
+
+        enqueue(notify_leads_assigned, [event.pk for event in created])
+    return created
+
+
+def route_lead(*, actor, lead: Lead) -> routing.Decision:
+    """A manager runs the assignment rules on one lead of the pool, among their own partners.
+
+    Returns the decision: ``decision.candidate`` is None when no rule found a partner (the lead
+    stays in the pool; ``decision.note`` says why, and so does ``lead.assignment_note``).
+    """
+    _require_internal(actor)
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.status not in ASSIGNABLE:
+            raise ValidationError(
+                f"A lead that is {lead.get_status_display().lower()} isn't in the pool: "
+                "the rules only route waiting leads."
+            )
+        decisions = routing.choose_partners(
+            [lead], accounts=PartnerAccount.objects.visible_to(actor)
+        )
+        _apply_routing(decisions, actor=actor, now=timezone.now())
+    return decisions[0]
+
+
+def route_leads(lead_ids, *, actor=None, now=None, exclude=None) -> list[routing.Decision]:
+    """Run the assignment rules on the waiting leads among ``lead_ids`` (ids, or a queryset of
+    them), in sets.
+
+    With an ``actor`` (a manager's "Route all waiting leads"): the leads and the partners they
+    see. Without (the SLA task): every lead and partner. ``exclude`` maps lead ids to accounts
+    not to offer them to in this run. Leads another run holds are skipped, not waited for.
+    """
+    if actor is not None:
+        _require_internal(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = lead_ids if isinstance(lead_ids, QuerySet) else list(lead_ids)
+        leads = Lead.objects.filter(pk__in=ids, status__in=ASSIGNABLE)
+        accounts = None
+        if actor is not None:
+            leads = leads.visible_to(actor)
+            accounts = PartnerAccount.objects.visible_to(actor)
+        # Oldest first: the lead waiting longest gets the first pick of partners.
+        leads = list(leads.select_for_update(skip_locked=True).order_by("created_at", "pk"))
+        decisions = routing.choose_partners(leads, accounts=accounts, exclude=exclude)
+        _apply_routing(decisions, actor=actor, now=now)
+    return decisions
+
+
 def return_overdue_leads(*, now=None) -> int:
-    """Leads not accepted in time go back to the pool (a set per run; running twice is a no-op)."""
+    """Leads not accepted in time go back to the pool and the assignment rules route them again
+    in the same run, never to the partner that let them lapse (a set per run; running twice is a
+    no-op: the routed leads have a new deadline). Returns how many leads were returned."""
     now = now or timezone.now()
     with transaction.atomic():
         overdue = list(
@@ -168,17 +273,25 @@ def return_overdue_leads(*, now=None) -> int:
         if not overdue:
             return 0
         Lead.objects.filter(pk__in=[pk for pk, _ in overdue]).update(
-            status=LeadStatus.NEW, account=None, accept_by=None, updated_at=now
+            status=LeadStatus.NEW, account=None, accept_by=None, assignment_note="", updated_at=now
         )
-        LeadEvent.objects.bulk_create(
+        returned = LeadEvent.objects.bulk_create(
             LeadEvent(
                 lead_id=pk,
                 from_status=LeadStatus.ASSIGNED,
                 to_status=LeadStatus.NEW,
                 account_id=account_id,
-                reason="Not accepted in time",
+                reason=routing.LAPSED_REASON,
                 created_at=now,
             )
             for pk, account_id in overdue
         )
+        route_leads(
+            [pk for pk, _ in overdue],
+            now=now,
+            exclude={pk: {account_id} for pk, account_id in overdue},
+        )
+        from deals.tasks import notify_leads_returned
+
+        enqueue(notify_leads_returned, [event.pk for event in returned])
     return len(overdue)

@@ -60,6 +60,7 @@ class LeadListView(ScopedTableView):
         role = role_of(self.request.user)
         context["is_partner"] = role.is_partner
         context["can_add"] = role.is_internal
+        context["can_route"] = role.is_internal
         context["own_account_id"] = _own_account_id(self.request.user)
         context["next_url"] = self.request.get_full_path()
         return context
@@ -80,6 +81,7 @@ def lead_detail(request, pk):
         "is_internal": role.is_internal,
         "can_accept": holds_lead and lead.status == LeadStatus.ASSIGNED and not lead.is_overdue,
         "can_mark_lost": lead.status == LeadStatus.ACCEPTED and (role.is_internal or holds_lead),
+        "can_route": role.is_internal and lead.status in ASSIGNABLE,
         "reason_form": ReasonForm(),
         "next_url": request.get_full_path(),
     }
@@ -118,19 +120,25 @@ def _back(request, lead: Lead | None) -> str:
     lead; the list once the lead is no longer the user's to see (after a rejection)."""
     if lead is None:
         return reverse("deals:lead_list")
+    return _safe_next(request) or reverse("deals:lead", args=[lead.pk])
+
+
+def _safe_next(request) -> str | None:
+    """The ``next`` the form posted, when it is a page of this site."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return reverse("deals:lead", args=[lead.pk])
+    return None
 
 
 def _lead_action(request, pk, act, *, reason_form: ReasonForm | None = None):
     """Run a service on a lead the user can see; answer with its row (HTMX) or a redirect.
 
-    ``act(lead)`` calls the service and returns the success message. PermissionDenied is left
-    to Django (403); a ValidationError becomes a message, or an error on the row's reject form.
+    ``act(lead)`` calls the service and returns the success message (or a ``(level, text)``
+    pair). PermissionDenied is left to Django (403); a ValidationError becomes a message, or an
+    error on the row's reject form.
     """
     require_tab(request, PortalTab.LEADS)
     lead = get_visible_or_404(selectors.lead_queryset(), request.user, pk=pk)
@@ -148,7 +156,8 @@ def _lead_action(request, pk, act, *, reason_form: ReasonForm | None = None):
         else:
             messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, text)
+        level, text = text if isinstance(text, tuple) else (messages.SUCCESS, text)
+        messages.add_message(request, level, text)
     lead = selectors.lead_queryset().visible_to(request.user).filter(pk=pk).first()
     return render_htmx_or_redirect(
         request,
@@ -209,10 +218,56 @@ def lead_assign(request, pk):
         lead = services.assign_lead(
             actor=request.user, lead=lead, account=form.cleaned_data["account"]
         )
-        deadline = date_format(timezone.localtime(lead.accept_by), "j M Y, H:i")
         return (
             f"{lead.company} was sent to {lead.account.name}. "
-            f"They have until {deadline} to accept it."
+            f"They have until {_deadline(lead)} to accept it."
         )
 
     return _lead_action(request, pk, assign)
+
+
+def _deadline(lead: Lead) -> str:
+    return date_format(timezone.localtime(lead.accept_by), "j M Y, H:i")
+
+
+@login_required
+@require_POST
+def lead_route(request, pk):
+    """Run the assignment rules on one lead of the pool (lead page, pool list row)."""
+
+    def route(lead):
+        require(role_of(request.user).is_internal, "Partner managers and admins route leads.")
+        decision = services.route_lead(actor=request.user, lead=lead)
+        if decision.candidate is None:
+            return messages.WARNING, f"{lead.company}: {decision.note}"
+        lead = decision.lead
+        return (
+            f"{lead.company} was sent to {decision.candidate.name} by the rule "
+            f'"{decision.rule.name}". They have until {_deadline(lead)} to accept it.'
+        )
+
+    return _lead_action(request, pk, route)
+
+
+@login_required
+@require_POST
+def lead_route_all(request):
+    """A manager runs the assignment rules on every waiting lead they see, in one batch."""
+    require_tab(request, PortalTab.LEADS)
+    require(role_of(request.user).is_internal, "Partner managers and admins route leads.")
+    waiting = Lead.objects.visible_to(request.user).filter(status__in=ASSIGNABLE).values("pk")
+    decisions = services.route_leads(waiting, actor=request.user)
+    routed = sum(1 for decision in decisions if decision.candidate is not None)
+    stayed = len(decisions) - routed
+    if not decisions:
+        messages.info(request, "No lead is waiting in the pool: there is nothing to route.")
+    elif not stayed:
+        messages.success(request, f"The assignment rules sent all {routed} waiting lead(s) on.")
+    else:
+        messages.warning(
+            request,
+            f"The assignment rules sent {routed} of {len(decisions)} waiting lead(s) on; "
+            f"{stayed} stay in the pool because no rule found a partner — each one's page "
+            "says why.",
+        )
+    return redirect(_safe_next(request) or reverse("deals:lead_list"))

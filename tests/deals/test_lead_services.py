@@ -188,7 +188,8 @@ def test_the_sla_return_works_in_one_batch_whatever_the_number(
         lead = services.create_lead(actor=world.manager, lead=Lead(company=f"Customer {i}"))
         services.assign_lead(actor=world.manager, lead=lead, account=world.a)
     Lead.objects.update(accept_by=timezone.now() - timedelta(minutes=5))
-    with django_assert_max_num_queries(5):
+    # Returned, then offered to the rules (none here; tests/deals/test_lead_routing.py has them).
+    with django_assert_max_num_queries(16):
         assert services.return_overdue_leads() == 30
 
 
