@@ -1,13 +1,17 @@
 """Celery tasks of the deals app: thin wrappers around services and notifications."""
 
+from collections import defaultdict
+
 from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from deals import services
-from deals.models import LeadEvent
+from deals.models import LeadEvent, LeadStatus
 from partners.models import Contact, PortalAccess
-from prm.mail import send_once
+from prm.notifications import notify
 
 RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
@@ -17,51 +21,196 @@ def return_overdue_leads() -> int:
     return services.return_overdue_leads()
 
 
-def _event(event_id):
-    return (
-        LeadEvent.objects.select_related("lead", "account__manager", "actor")
+def _lead_events(event_ids) -> list[LeadEvent]:
+    return list(
+        LeadEvent.objects.select_related("lead__account", "account__manager")
+        .filter(pk__in=list(event_ids))
+        .order_by("pk")
+    )
+
+
+def _lead_context(event: LeadEvent) -> tuple[str, dict]:
+    """The lead's page (a site path for the bell) and what the lead emails show."""
+    url = reverse("deals:lead", args=[event.lead_id])
+    context = {"lead": event.lead, "account": event.account, "reason": event.reason}
+    return url, {**context, "lead_url": settings.PRM_BASE_URL + url}
+
+
+@shared_task(name="deals.notify_leads_assigned", ignore_result=True, **RETRY)
+def notify_leads_assigned(event_ids: list[int]) -> int:
+    """Tell each account's partner admins that a lead is waiting for them (bell and email, once
+    per assignment). Returns how many bell entries were new."""
+    events = [event for event in _lead_events(event_ids) if event.account_id]
+    admins = defaultdict(list)
+    for contact in Contact.objects.filter(
+        account_id__in={event.account_id for event in events},
+        portal_access=PortalAccess.ADMIN,
+        user__is_active=True,
+    ).select_related("user"):
+        admins[contact.account_id].append(contact.user)
+    created = 0
+    for event in events:
+        lead, account = event.lead, event.account
+        url, context = _lead_context(event)
+        body = ""
+        if lead.status == LeadStatus.ASSIGNED and lead.account_id == account.pk and lead.accept_by:
+            deadline = date_format(timezone.localtime(lead.accept_by), "j M Y, H:i T")
+            body = f"Accept or reject it by {deadline}; after that it goes back to the pool."
+        created += notify(
+            f"lead-assigned:{event.pk}",
+            admins[account.pk],
+            title=f"New lead for {account.name}: {lead.company}",
+            url=url,
+            body=body,
+            email_template="deals/email/lead_assigned",
+            context=context,
+        )
+    return created
+
+
+@shared_task(name="deals.notify_leads_returned", ignore_result=True, **RETRY)
+def notify_leads_returned(event_ids: list[int]) -> int:
+    """Tell each account's partner manager that their partner turned a lead down or let it
+    lapse, and where the lead is now (bell and email, once per return)."""
+    created = 0
+    for event in _lead_events(event_ids):
+        account = event.account
+        if account is None or account.manager is None:
+            continue
+        lead = event.lead
+        lapsed = event.to_status == LeadStatus.NEW  # the SLA return; a rejection is "rejected"
+        rerouted = lead.status == LeadStatus.ASSIGNED and lead.account_id != account.pk
+        if lapsed:
+            title = f"{account.name} did not accept {lead.company} in time"
+        else:
+            title = f"{account.name} turned down {lead.company}"
+        if rerouted:
+            where = "The assignment rules offered it to another partner."
+        else:
+            where = "It is back in the pool, ready for another partner."
+        body = where if lapsed else f"Their reason: {event.reason} {where}"
+        url, context = _lead_context(event)
+        # Sent on to a partner of another manager, the lead is no longer theirs to open.
+        if rerouted and lead.account.manager_id != account.manager_id:
+            url, context["lead_url"] = "", ""
+        created += notify(
+            f"lead-returned:{event.pk}",
+            [account.manager],
+            title=title,
+            url=url,
+            body=body,
+            email_template="deals/email/lead_returned",
+            context={**context, "lapsed": lapsed, "rerouted": rerouted},
+        )
+    return created
+
+
+# --- registrations ------------------------------------------------------------------------------
+
+
+@shared_task(name="deals.expire_registrations", ignore_result=True)
+def expire_registrations() -> int:
+    return services.expire_registrations()
+
+
+@shared_task(name="deals.warn_expiring_registrations", ignore_result=True)
+def warn_expiring_registrations() -> int:
+    return services.warn_expiring_registrations()
+
+
+def _registration_url(registration_id: int) -> str:
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse("deals:registration", args=[registration_id])
+    except NoReverseMatch:
+        return ""
+
+
+def _registration_message(event, kind: str) -> tuple[str, str]:
+    """(title, body) of a registration notification; what partners read names no other partner."""
+    from django.utils.dateformat import format as format_date
+
+    registration = event.registration
+    company, reason = registration.company, event.reason
+    if kind == "submitted":
+        body = (
+            f"{registration.account} registered {company} ({registration.product_family}, "
+            f"{registration.amount} {registration.currency})."
+        )
+        if registration.conflict:
+            body += " Possible conflict: compare the matching records before deciding."
+        return f"Registration submitted: {company}", body
+    if kind == "approved":
+        until = format_date(registration.expires_on, "j F Y")
+        body = f"{company} is protected for you until {until}." + (f" {reason}" if reason else "")
+        return f"Registration approved: {company}", body
+    if kind == "rejected":
+        return f"Registration rejected: {company}", f"Reason: {reason}"
+    if kind == "returned":
+        return (
+            f"Registration returned: {company}",
+            f"Your manager asks for more information: {reason}. Change it and submit it again.",
+        )
+    if kind == "expired":
+        return f"Registration expired: {company}", f"{reason}. The customer is open again."
+    if kind == "expiring":
+        return f"Registration expiring soon: {company}", reason
+    if kind == "extension_requested":
+        return f"Extension requested: {company}", f"{registration.account}: {reason}"
+    return f"Extension decided: {company}", reason
+
+
+@shared_task(name="deals.notify_registration", ignore_result=True, **RETRY)
+def notify_registration(event_id: int, kind: str = "") -> int:
+    """Tell the right people about a registration's step: its manager (or, with none, the
+    admins) when it is submitted or an extension is asked for; the person who registered it and
+    the account's partner admins when it is decided, expiring or expired. Once per event."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from deals.models import RegistrationEvent
+    from prm.notifications import notify
+
+    event = (
+        RegistrationEvent.objects.select_related(
+            "registration__account__manager", "registration__created_by"
+        )
         .filter(pk=event_id)
         .first()
     )
-
-
-@shared_task(name="deals.notify_lead_assigned", ignore_result=True, **RETRY)
-def notify_lead_assigned(event_id: int) -> bool:
-    """Tell the partner admins of the account that a lead is waiting for them."""
-    event = _event(event_id)
-    if event is None or event.account is None:
-        return False
-    recipients = list(
-        Contact.objects.filter(
-            account=event.account, portal_access=PortalAccess.ADMIN, user__is_active=True
-        ).values_list("user__email", flat=True)
-    )
-    return send_once(
-        f"lead-assigned:{event.pk}",
-        to=recipients,
-        template_prefix="deals/email/lead_assigned",
-        context={
-            "lead": event.lead,
-            "account": event.account,
-            "lead_url": settings.PRM_BASE_URL + reverse("deals:lead", args=[event.lead_id]),
-        },
-    )
-
-
-@shared_task(name="deals.notify_lead_returned", ignore_result=True, **RETRY)
-def notify_lead_returned(event_id: int) -> bool:
-    """Tell the account's manager that their partner turned a lead down."""
-    event = _event(event_id)
-    if event is None or event.account is None or event.account.manager is None:
-        return False
-    return send_once(
-        f"lead-returned:{event.pk}",
-        to=[event.account.manager.email],
-        template_prefix="deals/email/lead_returned",
-        context={
-            "lead": event.lead,
-            "account": event.account,
-            "reason": event.reason,
-            "lead_url": settings.PRM_BASE_URL + reverse("deals:lead", args=[event.lead_id]),
-        },
+    if event is None:
+        return 0
+    registration = event.registration
+    account = registration.account
+    kind = kind or event.to_status
+    users = get_user_model().objects.filter(is_active=True)
+    if kind in ("submitted", "extension_requested"):
+        manager = account.manager
+        recipients = (
+            [manager]
+            if manager is not None and manager.is_active
+            else list(users.filter(is_superuser=True))
+        )
+    elif kind in ("approved", "rejected", "returned", "expired", "expiring", "extension_decided"):
+        if account.is_blocked:
+            return 0
+        # The partner admins, and the submitter while still a portal user of this account (one
+        # who moved to another partner must not read about it).
+        recipients = users.filter(contact__account=account).filter(
+            Q(contact__portal_access=PortalAccess.ADMIN)
+            | Q(pk=registration.created_by_id, contact__portal_access=PortalAccess.MEMBER)
+        )
+    else:
+        return 0
+    key = f"registration-{kind}:{event.pk}"
+    if kind == "expiring":
+        key = f"registration-expiring:{registration.pk}:{registration.expires_on}"
+    title, body = _registration_message(event, kind)
+    return notify(
+        key,
+        recipients,
+        title=title,
+        body=body,
+        url=_registration_url(registration.pk),
     )

@@ -139,6 +139,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-tasks": {"task": "prm.resend_pending_tasks", "schedule": 60.0},
     "return-overdue-leads": {"task": "deals.return_overdue_leads", "schedule": 300.0},
+    "expire-registrations": {"task": "deals.expire_registrations", "schedule": 3600.0},
+    "warn-expiring-registrations": {
+        "task": "deals.warn_expiring_registrations",
+        "schedule": 3600.0,
+    },
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
