@@ -3,12 +3,18 @@ and, read-only, the records partners and managers move through the portal (leads
 opportunities with their history).
 
 Records move through deals.services, which record each step's history and send the
-notifications; the admin shows them, it doesn't write them.
+notifications; the admin shows them, it doesn't write them (a new lead added here goes through
+``create_lead`` too).
 """
 
-from django.contrib import admin
+from collections import Counter
 
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+
+from deals import routing, services
 from deals.models import (
+    ASSIGNABLE,
     AssignmentRule,
     DealRegistration,
     ExtensionRequest,
@@ -23,6 +29,9 @@ from deals.models import (
     RegistrationLine,
 )
 from partners.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+
+#: How many waiting leads an assignment rule preview runs on (the oldest first).
+PREVIEW_SIZE = 500
 
 
 @admin.register(Product)
@@ -58,6 +67,9 @@ class LeadEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Lead)
 class LeadAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Leads are added here as on the portal's form (through ``create_lead``, so the history
+    starts); after that they are read-only: they move through the portal's services."""
+
     list_display = ("company", "status", "account", "accept_by", "created_at")
     list_filter = ("status", "source", "region", "industry", "created_at")
     list_select_related = ("account",)
@@ -65,6 +77,8 @@ class LeadAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-pk")
     inlines = (LeadEventInline,)
+    filter_horizontal = ("products",)
+    actions = ("run_assignment_rules",)
     fieldsets = (
         ("Customer", {"fields": ("company", "domain", "country", "region", "industry")}),
         ("Contact", {"fields": ("contact_name", "contact_email", "contact_phone")}),
@@ -88,6 +102,38 @@ class LeadAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             },
         ),
     )
+
+    def has_add_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_add_permission(self, request)
+
+    def get_fieldsets(self, request, obj=None):
+        # A new lead starts in the pool: only what the portal's form asks for.
+        return self.fieldsets if obj is not None else self.fieldsets[:3]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:  # never offered (no change permission); kept closed all the same
+            raise PermissionDenied("Leads change through the portal.")
+        services.create_lead(
+            actor=request.user, lead=obj, products=form.cleaned_data.get("products", ())
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """``create_lead`` already set the products; the add page has no inlines."""
+
+    @admin.action(description="Run the assignment rules on the selected leads in the pool")
+    def run_assignment_rules(self, request, queryset):
+        decisions = services.route_leads(queryset.values("pk"), actor=request.user)
+        routed = sum(1 for decision in decisions if decision.candidate is not None)
+        level = messages.SUCCESS if routed == len(decisions) else messages.WARNING
+        self.message_user(
+            request,
+            f"{routed} of {len(decisions)} waiting lead(s) sent to partners; the others stay "
+            "in the pool (each lead's page says why). Leads not in the pool were left alone.",
+            level,
+        )
 
 
 @admin.register(LeadRejection)
@@ -137,12 +183,37 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
         ),
     )
 
+    actions = ("preview_on_pool",)
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tiers")
 
     @admin.display(description="tiers")
     def tier_names(self, rule):
         return ", ".join(tier.name for tier in rule.tiers.all()) or "any"
+
+    @admin.action(description="Preview the selected rules on the pool (changes nothing)")
+    def preview_on_pool(self, request, queryset):
+        waiting = list(
+            Lead.objects.filter(status__in=ASSIGNABLE).order_by("created_at", "pk")[:PREVIEW_SIZE]
+        )
+        decisions = routing.choose_partners(waiting, rules=queryset)
+        placed = Counter(d.candidate.name for d in decisions if d.candidate is not None)
+        if not decisions:
+            self.message_user(request, "No lead is waiting in the pool: nothing to preview.")
+            return
+        shares = ", ".join(f"{name} {count}" for name, count in placed.most_common(10))
+        examples = "; ".join(
+            f"{d.lead.company} → {d.candidate.name if d.candidate else 'stays in the pool'}"
+            for d in decisions[:5]
+        )
+        self.message_user(
+            request,
+            f"Preview of {queryset.count()} rule(s), in position order, on the {len(decisions)} "
+            f"oldest waiting lead(s): {sum(placed.values())} would go to partners"
+            f"{f' ({shares})' if shares else ''}, {len(decisions) - sum(placed.values())} "
+            f"would stay in the pool. For example: {examples}. Nothing was changed.",
+        )
 
 
 @admin.register(PipelineStage)

@@ -1,4 +1,5 @@
-"""Demo data of the deals app (called by ``manage.py seed_demo``): products and leads."""
+"""Demo data of the deals app (called by ``manage.py seed_demo``): products, assignment rules,
+leads, deal registrations (one in conflict) and a pipeline, each moved through the services."""
 
 from decimal import Decimal
 
@@ -21,7 +22,10 @@ RETIRED = {"SEC-GW-100"}  # one inactive product shows what partners no longer s
 
 def seed(report) -> None:
     seed_products(report)
+    seed_assignment_rules(report)
     seed_leads(report)
+    seed_registrations(report)
+    seed_pipeline(report)
 
 
 def seed_products(report) -> None:
@@ -192,3 +196,221 @@ def seed_leads(report) -> None:
             lead = services.accept_lead(actor=person, lead=lead)
             if fate == "lost":
                 services.mark_lead_lost(actor=person, lead=lead, reason=LOST_REASONS[company])
+
+
+# --- assignment rules -----------------------------------------------------------------------
+
+#: (name, region, industry, product family, tiers, same_region)
+RULES = [
+    ("EMEA manufacturing to Gold and up", "emea", "manufacturing", "", ["Gold", "Platinum"], True),
+    ("North American banks", "na", "finance", "", [], True),
+    ("Analytics to certified tiers", "", "", "Analytics", ["Silver", "Gold", "Platinum"], True),
+    ("Everything else, in its region", "", "", "", [], True),
+]
+
+
+def seed_assignment_rules(report) -> None:
+    from deals.models import AssignmentRule
+    from partners.models import Tier
+
+    tiers = {tier.name: tier for tier in Tier.objects.all()}
+    for position, (name, region, industry, family, tier_names, same_region) in enumerate(RULES):
+        rule, created = AssignmentRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "position": position * 10,
+                "region": region,
+                "industry": industry,
+                "product_family": family,
+                "same_region": same_region,
+            },
+        )
+        if created:
+            rule.tiers.set([tiers[n] for n in tier_names if n in tiers])
+        report.created["assignment rules"] += created
+
+
+# --- deal registrations ---------------------------------------------------------------------
+
+#: What happens to each demo registration, through the services: "draft", "submitted",
+#: "returned", "rejected", "withdrawn", "approved", "expiring" (approved, 10 days left, an
+#: extension asked for), "expired", "converted" (approved, then an opportunity). The two "Acme
+#: Financial" rows name one customer in two spellings: the second is flagged as a conflict.
+REGISTRATIONS = [
+    # (partner, login, company, domain, contact, [(sku, qty)], amount, days to close, fate, reason)
+    (NORTHWIND, "alex.admin@northwind.example", "Brauerei Falkenstein GmbH",
+     "falkenstein-brauerei.example", "Tobias Falk", [("SEC-GW-500", 2)], "37000", 60,
+     "approved", "Partner sourced; no vendor activity on this account."),
+    (NORTHWIND, "jamie.member@northwind.example", "Oberland Kliniken",
+     "oberland-kliniken.example", "Dr. Petra Ober", [("EDR-PRO", 400)], "31600", 75,
+     "submitted", ""),
+    (CONTOSO, "sam.admin@contoso-partners.example", "Acme Financial Group, Inc.",
+     "acmefinancial.example", "Ruth Adams", [("SIEM-CORE", 1), ("SIEM-ADDON-UEBA", 1)],
+     "48000", 45, "approved", "Contoso ran the proof of concept."),
+    (NORTHWIND, "alex.admin@northwind.example", "ACME Financial Group",
+     "www.acmefinancial.example", "Mark Engel", [("SIEM-CORE", 1)], "36000", 90,
+     "submitted", ""),
+    (CONTOSO, "sam.admin@contoso-partners.example", "Harborview Credit Union",
+     "harborview-cu.example", "Nina Brooks", [("EDR-STD", 250)], "12000", 50, "returned",
+     "Please add the customer's IT contact and the number of branches in scope."),
+    (CONTOSO, "sam.admin@contoso-partners.example", "Summit Ridge Bank",
+     "summitridge-bank.example", "Owen Price", [("SEC-FW-CLOUD", 12)], "28800", 40,
+     "rejected", "Our enterprise sales team has owned this account since 2021."),
+    (NORTHWIND, "alex.admin@northwind.example", "Rheinland Stahl AG", "rheinland-stahl.example",
+     "Katrin Vogt", [("SEC-GW-500", 1)], "18500", 120, "draft", ""),
+    (NORTHWIND, "alex.admin@northwind.example", "Isar Brauhaus", "isar-brauhaus.example",
+     "Max Huber", [("EDR-STD", 80)], "3840", 30, "withdrawn",
+     "The customer postponed the project to next year."),
+    (NORTHWIND, "alex.admin@northwind.example", "Kieler Werft", "kieler-werft.example",
+     "Jan Petersen", [("SEC-FW-CLOUD", 8)], "19200", 25, "expiring",
+     "Strong partner relationship with the shipyard's IT team."),
+    (NORTHWIND, "alex.admin@northwind.example", "Mosel Weinhandel", "mosel-wein.example",
+     "Lena Becker", [("EDR-STD", 40)], "1920", 20, "expired", "Small but clean."),
+    (ATLAS, "dana.admin@atlas-distribution.example", "Pennine Water Ltd",
+     "pennine-water.example", "George Hall", [("SIEM-CORE", 1)], "36000", 70, "converted",
+     "Distributor-led deal with a named reseller."),
+    (CONTOSO, "sam.admin@contoso-partners.example", "Lakeview Federal", "lakeview-federal.example",
+     "Chloe Turner", [("EDR-PRO", 600)], "47400", 35, "converted", "Approved: incumbent partner."),
+]  # fmt: skip
+
+
+def _demo_people():
+    from django.contrib.auth import get_user_model
+
+    emails = {row[1] for row in REGISTRATIONS} | set(DEMO_ACTORS)
+    return {u.email: u for u in get_user_model().objects.filter(email__in=emails)}
+
+
+def seed_registrations(report) -> None:
+    """A dozen registrations in every status, one pair in conflict; skipped once they exist."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deals import services
+    from deals.models import DealRegistration
+
+    if DealRegistration.objects.filter(company__in=[row[2] for row in REGISTRATIONS]).exists():
+        return
+    people = _demo_people()
+    if not all(row[1] in people for row in REGISTRATIONS) or MAYA not in people:
+        return  # the fixed demo logins are not there
+    products = {p.sku: p for p in Product.objects.filter(active=True)}
+    today = timezone.localdate()
+    for (
+        partner,
+        login,
+        company,
+        domain,
+        contact,
+        lines,
+        amount,
+        days,
+        fate,
+        reason,
+    ) in REGISTRATIONS:
+        person = people[login]
+        first, _, last = contact.replace("Dr. ", "").partition(" ")
+        registration = services.save_registration(
+            actor=person,
+            registration=DealRegistration(
+                company=company,
+                domain=domain,
+                contact_name=contact,
+                contact_email=f"{first.lower()}.{last.lower()}@{domain.removeprefix('www.')}",
+                amount=Decimal(amount),
+                expected_close_date=today + timedelta(days=days),
+                competitors="Incumbent firewall vendor" if int(amount) > 30000 else "",
+                notes=LEAD_NOTES if int(amount) > 40000 else "",
+                shared_with_account=partner != NORTHWIND or login.startswith("alex"),
+            ),
+            lines=[(products[sku], qty) for sku, qty in lines],
+        )
+        report.created["registrations"] += 1
+        if fate == "draft":
+            continue
+        if fate == "withdrawn":
+            services.withdraw_registration(actor=person, registration=registration, reason=reason)
+            continue
+        registration = services.submit_registration(actor=person, registration=registration)
+        manager = registration.account.manager or people[MAYA]
+        if fate == "submitted":
+            continue
+        if fate == "returned":
+            services.return_registration(actor=manager, registration=registration, reason=reason)
+        elif fate == "rejected":
+            services.reject_registration(actor=manager, registration=registration, reason=reason)
+        else:
+            registration = services.approve_registration(
+                actor=manager, registration=registration, reason=reason
+            )
+        if fate == "expiring":
+            DealRegistration.objects.filter(pk=registration.pk).update(
+                expires_on=today + timedelta(days=10)
+            )
+            registration.refresh_from_db()
+            services.request_extension(
+                actor=person,
+                registration=registration,
+                requested_until=today + timedelta(days=70),
+                reason="The customer's board signs off next month; we need to cover the delay.",
+            )
+        elif fate == "expired":
+            DealRegistration.objects.filter(pk=registration.pk).update(
+                expires_on=today - timedelta(days=1)
+            )
+            services.expire_registrations(today=today)
+        elif fate == "converted":
+            services.convert_registration(actor=person, registration=registration)
+
+
+# --- pipeline -------------------------------------------------------------------------------
+
+#: Accepted demo leads worked on into the pipeline: (company, stage, next step, fate).
+PIPELINE_LEADS = [
+    ("Schuster Automotive Zulieferer", "Proposal", "Send the revised quote with 3-year pricing",
+     "open"),
+    ("Lindner Verpackung", "Discovery", "Site survey at the Bremen plant", "open"),
+    ("Dresden Energie Netz", "Negotiation", "Legal review of the framework agreement", "won"),
+    ("Lakeshore Mutual", "Commit", "Purchase order expected this week", "open"),
+    ("Granite State Lending", "Qualification", "Find the budget owner", "lost"),
+    ("Thames Valley Logistics", "Proposal", "Demo for the operations director", "open"),
+]  # fmt: skip
+CLOSE_REASONS = {
+    "won": "Signed a three-year agreement after the pilot.",
+    "lost": "Budget moved to a core-banking replacement.",
+}
+
+
+def seed_pipeline(report) -> None:
+    """Accepted demo leads become opportunities at different stages, one won and one lost."""
+    from deals import services
+    from deals.models import Lead, LeadStatus, PipelineStage
+
+    stages = {stage.name: stage for stage in PipelineStage.objects.all()}
+    leads = {
+        lead.company: lead
+        for lead in Lead.objects.filter(
+            company__in=[row[0] for row in PIPELINE_LEADS], status=LeadStatus.ACCEPTED
+        ).select_related("account", "accepted_by")
+    }
+    for company, stage_name, next_step, fate in PIPELINE_LEADS:
+        lead = leads.get(company)
+        if lead is None or lead.accepted_by is None or stage_name not in stages:
+            continue  # already converted (a second run), or the demo leads are not there
+        person = lead.accepted_by
+        opportunity = services.convert_lead(actor=person, lead=lead)
+        opportunity = services.update_opportunity(
+            actor=person, opportunity=opportunity, next_step=next_step
+        )
+        opportunity = services.move_opportunity(
+            actor=person, opportunity=opportunity, stage=stages[stage_name]
+        )
+        if fate in CLOSE_REASONS:
+            services.close_opportunity(
+                actor=person,
+                opportunity=opportunity,
+                won=fate == "won",
+                reason=CLOSE_REASONS[fate],
+            )
+        report.created["opportunities"] += 1

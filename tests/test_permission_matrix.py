@@ -41,6 +41,7 @@ from deals.models import (
     Opportunity,
     PipelineStage,
     Product,
+    RegistrationLine,
 )
 from partners.models import (
     AccountStatus,
@@ -263,6 +264,136 @@ def accepted_lead_of_a(w):
     return {"pk": w.accepted_lead_a.pk}
 
 
+def notification_of_partner_admin_a(w):
+    note, _ = Notification.objects.get_or_create(
+        user=w.partner_admin_a, key="matrix-bell", defaults={"title": "Matrix bell", "url": "/"}
+    )
+    return {"pk": note.pk}
+
+
+def opportunity_of_a(w):
+    """An open opportunity of A, owned by its partner admin and shared with the account (so
+    member_a sees it but may not change it)."""
+    deal, _ = Opportunity.objects.get_or_create(
+        name="Matrix Pipeline Deal",
+        defaults={
+            "account": w.a,
+            "owner": w.partner_admin_a,
+            "shared_with_account": True,
+            "company": "Matrix Pipeline GmbH",
+            "stage": PipelineStage.objects.get(name="Qualification"),
+            "amount": 1000,
+            "close_date": date(2031, 1, 1),
+        },
+    )
+    return {"pk": deal.pk}
+
+
+def approved_registration_of_a(w):
+    """An approved registration of A by its partner admin, shared (member_a sees it: 403)."""
+    registration, _ = DealRegistration.objects.get_or_create(
+        company="Matrix Approved Registration Ltd",
+        defaults={
+            "account": w.a,
+            "created_by": w.partner_admin_a,
+            "shared_with_account": True,
+            "contact_name": "Pat",
+            "contact_email": "pat@matrix-approved.example",
+            "amount": 1000,
+            "expected_close_date": date(2031, 1, 1),
+            "product_family": "Matrix family",
+            "status": "approved",
+            "expires_on": date(2031, 1, 1),
+        },
+    )
+    return {"pk": registration.pk}
+
+
+def proposal_stage(w):
+    return {"stage": PipelineStage.objects.get(name="Proposal").pk}
+
+
+def _matrix_registration(w, company, *, account=None, created_by=None, **fields):
+    """A registration of A (by its partner admin, not shared unless asked) with one line."""
+    product, _ = Product.objects.get_or_create(
+        sku="MATRIX-REG-1",
+        defaults={"name": "Matrix Reg Product", "family": "Matrix reg family", "list_price": 1},
+    )
+    registration, created = DealRegistration.objects.get_or_create(
+        company=company,
+        defaults={
+            "account": account or w.a,
+            "created_by": created_by or w.partner_admin_a,
+            "domain": "matrix-customer.example",
+            "contact_name": "Pat Matrix",
+            "contact_email": "pat@matrix-customer.example",
+            "amount": 1000,
+            "expected_close_date": timezone.localdate() + timedelta(days=60),
+            "product_family": product.family,
+            **fields,
+        },
+    )
+    if created:
+        RegistrationLine.objects.create(registration=registration, product=product, quantity=2)
+    return registration
+
+
+def draft_registration_of_a(w):
+    """A draft of A's partner admin, not shared: member_a gets 404."""
+    return {"pk": _matrix_registration(w, "Matrix Draft Customer Ltd").pk}
+
+
+def submitted_registration_of_a(w):
+    """A's partner admin's registration under review, flagged against B's for the same
+    customer (so the manager's conflict view has something side by side)."""
+    _matrix_registration(
+        w,
+        "Matrix Customer Inc.",
+        account=w.b,
+        created_by=w.partner_admin_b,
+        status="submitted",
+        submitted_at=timezone.now() - timedelta(days=2),
+    )
+    registration = _matrix_registration(
+        w,
+        "Matrix Customer Incorporated",
+        status="submitted",
+        submitted_at=timezone.now() - timedelta(days=1),
+        conflict=True,
+        conflict_reasons="Registration by Contoso Partners: same domain",
+    )
+    return {"pk": registration.pk}
+
+
+def _approved_registration_of_a(w):
+    return _matrix_registration(
+        w,
+        "Matrix Protected Customer GmbH",
+        domain="matrix-protected.example",
+        shared_with_account=True,
+        status="approved",
+        expires_on=timezone.localdate() + timedelta(days=30),
+    )
+
+
+def protected_registration_of_a(w):
+    """Approved and shared with A (member_a sees it, but only its creator or an admin asks
+    for an extension)."""
+    return {"pk": _approved_registration_of_a(w).pk}
+
+
+def extension_of_a(w):
+    extension, _ = ExtensionRequest.objects.get_or_create(
+        registration=_approved_registration_of_a(w),
+        defaults={
+            "requested_by": w.partner_admin_a,
+            "requested_until": timezone.localdate() + timedelta(days=60),
+            "reason": "Matrix: the board meets later",
+        },
+    )
+    return {"pk": extension.pk}
+
+
 # Answers of a page on account A's data, by who may see and who may change it.
 A_PAGE_FOR_VIEWERS = {
     "anonymous": LOGIN,
@@ -282,6 +413,8 @@ A_ACTION_FOR_EDITORS = {
 }
 REAUTHENTICATE = Redirect("account_reauthenticate")
 MANAGER_PAGE = everyone(200, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 403))
+# A registration of A that its partner admin did not share: its member colleague gets 404 too.
+A_PRIVATE_REGISTRATION = {**A_PAGE_FOR_VIEWERS, "member_a": 404}
 # Answering a lead is for the people of the partner holding it; the internal side sees it (403).
 A_LEAD_ANSWER = {
     **A_PAGE_FOR_VIEWERS,
@@ -302,6 +435,19 @@ CASES: dict[str, Case] = {
         why="Each role lands on its own start page.",
     ),
     "healthz": Case(everyone(200), why="The load balancer's probe needs no login."),
+    # --- the bell -------------------------------------------------------------------------------
+    "notifications": Case(everyone(200, anonymous=LOGIN), why="Each person's own list."),
+    "notifications_menu": Case(
+        everyone(200, anonymous=LOGIN), why="The bell's dropdown (HTMX): the latest of one's own."
+    ),
+    "notifications_read_all": Case(
+        everyone(REDIRECT, anonymous=LOGIN), method="POST", why="Marks only one's own read."
+    ),
+    "notification_open": Case(
+        everyone(404, anonymous=LOGIN, partner_admin_a=REDIRECT),
+        kwargs=notification_of_partner_admin_a,
+        why="One person's notification: anybody else gets 404, whatever their role.",
+    ),
     # --- partners -----------------------------------------------------------------------------
     "partners:portal_home": Case(
         everyone(200, anonymous=LOGIN, **dict.fromkeys(INTERNAL, Redirect("home"))),
@@ -378,6 +524,138 @@ CASES: dict[str, Case] = {
         method="POST",
         data=lambda w: {"reason": "Chose a competitor"},
         why="The partner holding it or its manager closes an accepted lead.",
+    ),
+    "deals:lead_route": Case(
+        {
+            **A_PAGE_FOR_VIEWERS,
+            "member_a": 403,
+            "partner_admin_a": 403,
+            "manager": REDIRECT,
+            "admin": REDIRECT,
+        },
+        kwargs=lead_of_a,
+        method="POST",
+        why="Internal only; A's lead is assigned, not in the pool: the refusal is a message.",
+    ),
+    "deals:lead_route_all": Case(
+        everyone(REDIRECT, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 403)),
+        method="POST",
+        why="A manager routes the waiting leads they see among their partners; partners 403.",
+    ),
+    # --- deals: opportunities and the pipeline ------------------------------------------------
+    "deals:opportunity_list": Case(
+        everyone(200, anonymous=LOGIN),
+        why="Partners see their pipeline, managers their partners' (visible_to).",
+    ),
+    "deals:opportunity_export": Case(
+        everyone(200, anonymous=LOGIN), why="The CSV of the same list."
+    ),
+    "deals:opportunity_board": Case(
+        everyone(200, anonymous=LOGIN), why="The same pipeline by stage."
+    ),
+    "deals:opportunity": Case(
+        A_PAGE_FOR_VIEWERS, kwargs=opportunity_of_a, why="Shared with A: its member reads it."
+    ),
+    "deals:opportunity_move": Case(
+        A_ACTION_FOR_EDITORS,
+        kwargs=opportunity_of_a,
+        method="POST",
+        data=proposal_stage,
+        why="The board's move (HTMX); a member may not move a colleague's deal (403).",
+    ),
+    "deals:opportunity_close": Case(
+        A_ACTION_FOR_EDITORS,
+        kwargs=opportunity_of_a,
+        method="POST",
+        data=lambda w: {"won": "yes", "reason": "Signed"},
+    ),
+    "deals:lead_convert": Case(
+        {
+            **A_PAGE_FOR_VIEWERS,
+            **dict.fromkeys(("member_a", "partner_admin_a", "manager", "admin"), REDIRECT),
+        },
+        kwargs=accepted_lead_of_a,
+        method="POST",
+        why="The partner holding the accepted lead, or its manager, converts it.",
+    ),
+    "deals:registration_convert": Case(
+        A_ACTION_FOR_EDITORS,
+        kwargs=approved_registration_of_a,
+        method="POST",
+        why="Its creator, a partner admin of A or A's manager; a colleague member gets 403.",
+    ),
+    # --- deals: registrations -----------------------------------------------------------------
+    "deals:registration_list": Case(
+        everyone(200, anonymous=LOGIN),
+        why="Partners see their registrations (the Deals tab), managers their partners'.",
+    ),
+    "deals:registration_export": Case(
+        everyone(200, anonymous=LOGIN), why="The CSV of the same list (rows by visible_to)."
+    ),
+    "deals:registration_add": Case(
+        everyone(200, anonymous=LOGIN, **dict.fromkeys(INTERNAL, 403)),
+        why="Partners register deals; the vendor's side decides them.",
+    ),
+    "deals:registration_precheck": Case(
+        everyone(200, anonymous=LOGIN),
+        why="HTMX: open / under review / registered until — never whose (no object in the URL).",
+    ),
+    "deals:review_queue": Case(MANAGER_PAGE, why="The manager's queue: partners get 403."),
+    "deals:registration": Case(
+        A_PRIVATE_REGISTRATION,
+        kwargs=submitted_registration_of_a,
+        why="Not shared: a colleague member gets 404, like another company.",
+    ),
+    "deals:registration_edit": Case(
+        {**A_PRIVATE_REGISTRATION, "manager": 403, "admin": 403},
+        kwargs=draft_registration_of_a,
+        why="Its creator or a partner admin of A edits; the vendor's side may only read.",
+    ),
+    "deals:registration_submit": Case(
+        {**A_PRIVATE_REGISTRATION, "partner_admin_a": REDIRECT, "manager": 403, "admin": 403},
+        kwargs=draft_registration_of_a,
+        method="POST",
+    ),
+    "deals:registration_withdraw": Case(
+        {**A_PRIVATE_REGISTRATION, "partner_admin_a": REDIRECT, "manager": 403, "admin": 403},
+        kwargs=submitted_registration_of_a,
+        method="POST",
+        data=lambda w: {"reason": "Customer postponed"},
+    ),
+    "deals:registration_conflicts": Case(
+        {**A_PRIVATE_REGISTRATION, "partner_admin_a": 403},
+        kwargs=submitted_registration_of_a,
+        why="The side-by-side view names other partners: managers only (the partner: 403).",
+    ),
+    "deals:registration_decide": Case(
+        {
+            **A_PRIVATE_REGISTRATION,
+            "partner_admin_a": 403,
+            "manager": REDIRECT,
+            "admin": REDIRECT,
+        },
+        kwargs=submitted_registration_of_a,
+        method="POST",
+        data=lambda w: {"decision": "approve", "reason": "Matrix approval"},
+        why="A partner can never approve its own registration.",
+    ),
+    "deals:registration_extend": Case(
+        {**A_ACTION_FOR_EDITORS, "manager": 403, "admin": 403},
+        kwargs=protected_registration_of_a,
+        method="POST",
+        data=lambda w: {
+            "requested_until": (timezone.localdate() + timedelta(days=90)).isoformat(),
+            "reason": "The board meets later",
+        },
+        why="Shared: the member sees it but only its creator or a partner admin asks (403).",
+    ),
+    "deals:extension_decide": Case(
+        {**A_PAGE_FOR_VIEWERS, "member_a": 403, "partner_admin_a": 403}
+        | {"manager": REDIRECT, "admin": REDIRECT},
+        kwargs=extension_of_a,
+        method="POST",
+        data=lambda w: {"grant": "yes", "reason": ""},
+        why="The manager (or an admin) grants or refuses; the partner sees it (403).",
     ),
     # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
     "account_login": Case(
@@ -546,7 +824,20 @@ ROUTES = {route.key: route for route in iter_routes()}
 OF_ACCOUNT_A = {
     key
     for key, case in CASES.items()
-    if case.kwargs in (account_a, plain_contact_a, member_contact_a, lead_of_a, accepted_lead_of_a)
+    if case.kwargs
+    in (
+        account_a,
+        plain_contact_a,
+        member_contact_a,
+        lead_of_a,
+        accepted_lead_of_a,
+        opportunity_of_a,
+        approved_registration_of_a,
+        draft_registration_of_a,
+        submitted_registration_of_a,
+        protected_registration_of_a,
+        extension_of_a,
+    )
 }
 
 

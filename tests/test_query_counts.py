@@ -262,3 +262,373 @@ def test_lead_pages_cost_the_same_with_10_and_200_leads(
         ["queries differ with more rows (per-row queries?):", *big]
     )
     assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
+
+
+# --- the bell: the same count with 10 notifications as with 200 ------------------------------
+
+
+def grow_notifications(user, count: int, *, start: int = 0) -> None:
+    """``count`` more notifications for ``user``, every third one already read."""
+    from django.utils import timezone
+
+    from prm.models import Notification
+
+    Notification.objects.bulk_create(
+        Notification(
+            user=user,
+            key=f"grown:{i}",
+            title=f"Grown note {i:03d}",
+            body="Something happened to a deal.",
+            url=f"/leads/?note={i}",
+            read_at=timezone.now() if i % 3 == 0 else None,
+        )
+        for i in range(start, start + count)
+    )
+
+
+NOTIFICATION_PAGES = {
+    "notification list": Page("partner_admin_a", lambda w: "/notifications/", 6, "Grown note"),
+    "notification list, unread": Page(
+        "manager", lambda w: "/notifications/?show=unread", 6, "Grown note"
+    ),
+    "notification list, page 2": Page(
+        "member_a", lambda w: "/notifications/?page=2", 6, "Grown note"
+    ),
+    "bell menu": Page("partner_admin_a", lambda w: "/notifications/menu/", 6, "Grown note"),
+    "bell menu (admin)": Page("admin", lambda w: "/notifications/menu/", 5, "Grown note"),
+    # the bell's unread count on another page: one bounded query, whatever the history
+    "bell on the lead list": Page("partner_admin_a", lambda w: "/leads/", 6, "9+"),
+}
+
+
+@pytest.mark.parametrize("page", list(NOTIFICATION_PAGES), ids=list(NOTIFICATION_PAGES))
+def test_notification_pages_cost_the_same_with_10_and_200_notifications(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = NOTIFICATION_PAGES[page]
+    user = getattr(world, spec.persona)
+    url = spec.url(world)
+    first = 30 if "page=2" in url else 10  # 25 a page: page 2 must exist from the start
+    grow_notifications(user, first)
+    login_as(client, user)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+
+    grow_notifications(user, 200 - first, start=first)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
+
+
+# --- opportunities: the same count with 10 opportunities as with 200 ---------------------------
+
+
+def grow_opportunities(world, count: int, *, start: int = 0) -> None:
+    """``count`` more opportunities of A over every stage (a tenth won, owners alternating
+    between member_a and A's partner admin, half shared), and one history step each on the
+    world's detail opportunity (``world.detail_opportunity``)."""
+    from datetime import date, timedelta
+
+    from deals.models import Opportunity, OpportunityEvent, PipelineStage
+
+    stages = list(PipelineStage.objects.filter(active=True))
+    Opportunity.objects.bulk_create(
+        Opportunity(
+            account=world.a,
+            owner=world.member_a if i % 2 else world.partner_admin_a,
+            shared_with_account=i % 4 < 2,
+            name=f"Grown Deal {i:03d}",
+            company=f"Grown Customer {i:03d}",
+            stage=stages[i % len(stages)],
+            amount=1000 + i,
+            close_date=date(2031, 1, 1) + timedelta(days=i),
+            status="won" if i % 10 == 9 else "open",
+        )
+        for i in range(start, start + count)
+    )
+    OpportunityEvent.objects.bulk_create(
+        OpportunityEvent(
+            opportunity=world.detail_opportunity,
+            actor=world.member_a if i % 2 else world.manager,
+            from_status="Qualification",
+            to_status="Discovery",
+            reason=f"Grown step {i:03d}",
+        )
+        for i in range(start, start + count)
+    )
+
+
+def opportunity_world(world):
+    """The world plus an opportunity of A owned by member_a (converted through the services)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deals import services
+    from deals.models import DealRegistration
+
+    registration = DealRegistration.objects.create(
+        account=world.a,
+        created_by=world.member_a,
+        company="Detail Deal GmbH",
+        contact_name="Pat",
+        contact_email="pat@detail-deal.example",
+        amount=5000,
+        expected_close_date=timezone.localdate() + timedelta(days=30),
+        product_family="Counted",
+        status="approved",
+        expires_on=timezone.localdate() + timedelta(days=90),
+    )
+    world.detail_opportunity = services.convert_registration(
+        actor=world.member_a, registration=registration
+    )
+    return world
+
+
+OPPORTUNITIES = "/opportunities/"
+OPPORTUNITIES_FILTERED = (
+    "/opportunities/?q=grown&status=open&close_after=2031-01-01&close_before=2032-12-31&sort=stage"
+)
+BOARD = "/opportunities/board/"
+OPPORTUNITY_PAGES = {
+    "opportunity list (member)": Page("member_a", lambda w: OPPORTUNITIES, 8, "Grown Deal 001"),
+    "opportunity list (partner admin)": Page(
+        "partner_admin_a", lambda w: OPPORTUNITIES, 8, "Grown Deal 000"
+    ),
+    "opportunity list (manager)": Page("manager", lambda w: OPPORTUNITIES, 11, "Grown Deal 000"),
+    "opportunity list (admin)": Page("admin", lambda w: OPPORTUNITIES, 8, "Grown Deal 000"),
+    "opportunity list filtered (manager)": Page(
+        "manager", lambda w: OPPORTUNITIES_FILTERED + f"&account={w.a.pk}", 12, "Grown Deal"
+    ),
+    "opportunity list filtered (member)": Page(
+        "member_a", lambda w: OPPORTUNITIES_FILTERED, 8, "Grown Deal"
+    ),
+    "opportunity export (member)": Page(
+        "member_a", lambda w: OPPORTUNITIES + "export.csv", 5, "Grown Deal 199"
+    ),
+    "opportunity export (manager)": Page(
+        "manager", lambda w: OPPORTUNITIES + "export.csv", 7, "Grown Deal 199"
+    ),
+    "opportunity export (admin)": Page(
+        "admin", lambda w: OPPORTUNITIES + "export.csv", 4, "Grown Deal 199"
+    ),
+    "opportunity board (member)": Page("member_a", lambda w: BOARD, 8, "Grown Deal 001"),
+    "opportunity board (partner admin)": Page(
+        "partner_admin_a", lambda w: BOARD, 8, "Grown Deal 000"
+    ),
+    "opportunity board (manager)": Page(
+        "manager", lambda w: BOARD + f"?q=grown&account={w.a.pk}", 12, "Grown Deal 000"
+    ),
+    "opportunity board (admin)": Page("admin", lambda w: BOARD, 8, "Grown Deal 000"),
+    "opportunity detail (member)": Page(
+        "member_a", lambda w: f"/opportunities/{w.detail_opportunity.pk}/", 9, "Grown step 199"
+    ),
+    "opportunity detail (manager)": Page(
+        "manager", lambda w: f"/opportunities/{w.detail_opportunity.pk}/", 11, "Grown step 199"
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(OPPORTUNITY_PAGES), ids=list(OPPORTUNITY_PAGES))
+def test_pipeline_pages_cost_the_same_with_10_and_200_opportunities(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = OPPORTUNITY_PAGES[page]
+    opportunity_world(world)
+    grow_opportunities(world, 10)
+    login_as(client, getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+
+    grow_opportunities(world, 190, start=10)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+
+
+# --- registrations: the same count with 10 registrations as with 200 ---------------------------
+
+
+def grow_registrations(world, count: int, *, start: int = 0) -> None:
+    """``count`` more registrations of A (submitted — every third a possible conflict —,
+    approved, draft; created by A's partner admin or member_a, half shared), two product lines
+    each, and one history step each on the world's detail registration."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deals.models import DealRegistration, RegistrationEvent, RegistrationLine
+
+    now, today = timezone.now(), timezone.localdate()
+    statuses = ["submitted", "approved", "draft"]
+    registrations = DealRegistration.objects.bulk_create(
+        DealRegistration(
+            account=world.a,
+            created_by=world.member_a if i % 2 else world.partner_admin_a,
+            shared_with_account=i % 4 < 2,
+            company=f"Grown Registration {i:03d}",
+            domain=f"grown-reg{i}.example",
+            customer_name_key=f"grownregistration{i:03d}",  # bulk_create skips save()
+            customer_domain=f"grown-reg{i}.example",
+            customer_domain_label=f"grown-reg{i}",
+            contact_name=f"Grown Contact {i:03d}",
+            contact_email=f"contact{i}@grown-reg.example",
+            product_family="Counted",
+            amount=1000 + i,
+            expected_close_date=today + timedelta(days=30 + i),
+            status=statuses[i % 3],
+            conflict=i % 9 == 0,
+            submitted_at=now - timedelta(minutes=i) if i % 3 != 2 else None,
+            expires_on=today + timedelta(days=90) if i % 3 == 1 else None,
+        )
+        for i in range(start, start + count)
+    )
+    RegistrationLine.objects.bulk_create(
+        RegistrationLine(registration=registration, product=product, quantity=2)
+        for registration in registrations
+        for product in world.registration_products
+    )
+    RegistrationEvent.objects.bulk_create(
+        RegistrationEvent(
+            registration=world.detail_registration,
+            actor=world.manager if i % 2 else world.partner_admin_a,
+            from_status="submitted",
+            to_status="submitted",
+            reason=f"Grown step {i:03d}",
+        )
+        for i in range(start, start + count)
+    )
+
+
+def registration_world(world):
+    """The world plus two products of one family and a registration of A under review, flagged
+    against one of B's (``world.detail_registration``), made through the services."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deals import services
+    from deals.models import DealRegistration, Product
+
+    world.registration_products = [
+        Product.objects.create(
+            name=f"Counted reg {n}", sku=f"COUNT-REG-{n}", family="Counted", list_price=1
+        )
+        for n in (1, 2)
+    ]
+    lines = [(product, 1) for product in world.registration_products]
+
+    def submitted(user, company):
+        registration = services.save_registration(
+            actor=user,
+            registration=DealRegistration(
+                company=company,
+                domain="detail-customer.example",
+                contact_name="Dee Tail",
+                contact_email="dee@detail-customer.example",
+                amount=5000,
+                expected_close_date=timezone.localdate() + timedelta(days=20),
+                shared_with_account=True,
+            ),
+            lines=lines,
+        )
+        return services.submit_registration(actor=user, registration=registration)
+
+    submitted(world.partner_admin_b, "Detail Customer Inc.")
+    world.detail_registration = submitted(world.partner_admin_a, "Detail Customer GmbH")
+    return world
+
+
+REGISTRATIONS = "/registrations/"
+REGISTRATIONS_FILTERED = (
+    "/registrations/?q=grown&status=submitted&conflict=false&product_family=Counted&sort=-amount"
+)
+REVIEW = "/registrations/review/"
+REGISTRATION_PAGES = {
+    "registration list (partner admin)": Page(
+        "partner_admin_a", lambda w: REGISTRATIONS, 8, "Grown Registration 199"
+    ),
+    "registration list (member)": Page(
+        "member_a", lambda w: REGISTRATIONS, 8, "Grown Registration 199"
+    ),
+    "registration list (manager)": Page(
+        "manager", lambda w: REGISTRATIONS, 11, "Grown Registration 199"
+    ),
+    "registration list (admin)": Page(
+        "admin", lambda w: REGISTRATIONS, 8, "Grown Registration 199"
+    ),
+    "registration list filtered (manager)": Page(
+        "manager",
+        lambda w: REGISTRATIONS_FILTERED + f"&account={w.a.pk}",
+        12,
+        "Grown Registration 195",
+    ),
+    "registration list filtered (member)": Page(
+        "member_a", lambda w: REGISTRATIONS_FILTERED, 8, "Grown Registration 1"
+    ),
+    "registration export (partner admin)": Page(
+        "partner_admin_a", lambda w: REGISTRATIONS + "export.csv", 7, "Grown Registration 000"
+    ),
+    "registration export (manager)": Page(
+        "manager", lambda w: REGISTRATIONS + "export.csv", 9, "Grown Registration 000"
+    ),
+    "registration export (admin)": Page(
+        "admin", lambda w: REGISTRATIONS + "export.csv?conflict=true", 6, "Grown Registration 189"
+    ),
+    "review queue (manager)": Page("manager", lambda w: REVIEW, 11, "Grown Registration"),
+    "review queue (admin)": Page("admin", lambda w: REVIEW, 8, "Grown Registration"),
+    "review queue filtered (manager)": Page(
+        "manager", lambda w: REVIEW + "?conflict=true&q=grown", 11, "Grown Registration 189"
+    ),
+    "registration detail (partner admin)": Page(
+        "partner_admin_a",
+        lambda w: f"/registrations/{w.detail_registration.pk}/",
+        9,
+        "Grown step 199",
+    ),
+    "registration detail (member)": Page(
+        "member_a", lambda w: f"/registrations/{w.detail_registration.pk}/", 9, "Grown step 199"
+    ),
+    "registration detail (manager)": Page(
+        "manager", lambda w: f"/registrations/{w.detail_registration.pk}/", 11, "Grown step 199"
+    ),
+    "registration conflicts (manager)": Page(
+        "manager",
+        lambda w: f"/registrations/{w.detail_registration.pk}/conflicts/",
+        13,
+        "Detail Customer Inc.",
+    ),
+    "register a deal (partner admin)": Page(
+        "partner_admin_a", lambda w: REGISTRATIONS + "add/", 7, "Counted reg 2"
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(REGISTRATION_PAGES), ids=list(REGISTRATION_PAGES))
+def test_registration_pages_cost_the_same_with_10_and_200_registrations(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = REGISTRATION_PAGES[page]
+    registration_world(world)
+    grow_registrations(world, 10)
+    login_as(client, getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+
+    grow_registrations(world, 190, start=10)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
