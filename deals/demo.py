@@ -99,6 +99,10 @@ LEADS = [
      None, "web", "Jakub Novak", None, "pool"),
     ("Polaris Freight", "polaris-freight.example", "Netherlands", "emea", "other",
      ["SEC-FW-CLOUD"], "7200", "web", "Lars Berg", None, "pool"),
+    ("Hanse Maschinen KG", "hanse-maschinen.example", "Germany", "emea", "manufacturing",
+     ["SEC-GW-500"], "18500", "event", "Jonas Meyer", None, "routed"),
+    ("First Harbor Bank", "firstharbor-bank.example", "United States", "na", "finance",
+     ["SIEM-CORE"], "36000", "web", "Ava Collins", None, "routed"),
 ]  # fmt: skip
 LEAD_NOTES = (
     "Met at the regional security summit; they are replacing an end-of-life firewall.\n"
@@ -181,6 +185,10 @@ def seed_leads(report) -> None:
             products=[products[sku] for sku in skus if sku in products],
         )
         report.created["leads"] += 1
+        if fate == "routed":
+            # The assignment rules pick the partner; the lead's page says why.
+            services.route_lead(actor=maya, lead=lead)
+            continue
         if fate == "pool":
             continue
         account, person = accounts[partner], partner_user[partner]

@@ -1,4 +1,4 @@
-"""Filters of the lead list: search, status, assigned partner, region, source."""
+"""Filters of the deals lists: leads, registrations, opportunities."""
 
 import django_filters
 from django import forms

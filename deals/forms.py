@@ -1,4 +1,5 @@
-"""Forms of the lead pages; choice fields are scoped with visible_to and the services' rules."""
+"""Forms of the deals pages (leads, registrations, opportunities); choice fields are scoped with
+visible_to and the services' rules."""
 
 from __future__ import annotations
 

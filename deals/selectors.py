@@ -1,4 +1,5 @@
-"""Reads of leads that are more than one filter: the list and detail querysets, a lead's history."""
+"""Reads of deals data that are more than one filter: list and detail querysets, histories, the
+registration pre-check and conflicts, the review queue, pipeline totals and the board."""
 
 from __future__ import annotations
 

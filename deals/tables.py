@@ -1,4 +1,4 @@
-"""The lead list tables: the manager's pool and partners' leads (also their CSV exports)."""
+"""The deals tables (leads, registrations, opportunities) and their CSV exports."""
 
 from __future__ import annotations
 

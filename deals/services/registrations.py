@@ -43,9 +43,11 @@ from prm.tasks import enqueue
 __all__ = [
     "CONFLICT_NOTICE",
     "EXPIRY_WARNING_DAYS",
+    "acts_for_partner",
     "approve_registration",
     "can_decide_registration",
     "can_edit_registration",
+    "can_request_extension",
     "can_withdraw_registration",
     "decide_extension",
     "expire_registrations",
@@ -93,7 +95,7 @@ def _day(value: date) -> str:
 # --- policies (pure: no queries beyond role_of / partner_contact / the registration's account) --
 
 
-def _acts_for_partner(user, registration: DealRegistration) -> bool:
+def acts_for_partner(user, registration: DealRegistration) -> bool:
     """The creator, or a partner admin, of the registration's own account (not a distributor
     above it, which only reads)."""
     role = role_of(user)
@@ -108,11 +110,15 @@ def _acts_for_partner(user, registration: DealRegistration) -> bool:
 def can_edit_registration(user, registration: DealRegistration) -> bool:
     """May ``user`` change and (re)submit it now: its creator or a partner admin of its account,
     while it is a draft, returned or rejected."""
-    return registration.status in EDITABLE and _acts_for_partner(user, registration)
+    return registration.status in EDITABLE and acts_for_partner(user, registration)
+
+
+def can_request_extension(user, registration: DealRegistration) -> bool:
+    return registration.status == S.APPROVED and acts_for_partner(user, registration)
 
 
 def can_withdraw_registration(user, registration: DealRegistration) -> bool:
-    return registration.status in WITHDRAWABLE and _acts_for_partner(user, registration)
+    return registration.status in WITHDRAWABLE and acts_for_partner(user, registration)
 
 
 def can_decide_registration(user, registration: DealRegistration) -> bool:
@@ -225,7 +231,7 @@ def _require_decider(actor, registration) -> None:
 
 
 def _require_partner(actor, registration) -> None:
-    if not _acts_for_partner(actor, registration):
+    if not acts_for_partner(actor, registration):
         raise PermissionDenied(
             "Only the person who registered the deal or a partner admin of the company can do this."
         )

@@ -33,7 +33,7 @@ from deals.models import (
 from deals.tables import PartnerRegistrationTable, RegistrationTable, ReviewQueueTable
 from partners.models import PortalTab
 from partners.navigation import require_tab
-from prm.access import Role, get_visible_or_404, partner_contact, require, role_of
+from prm.access import get_visible_or_404, require, role_of
 from prm.views import ScopedTableView, apply_errors
 
 S = RegistrationStatus
@@ -129,9 +129,8 @@ def _detail_context(request, registration, **forms) -> dict:
         "can_withdraw": services.can_withdraw_registration(user, registration),
         "can_decide": can_decide and registration.status == S.SUBMITTED,
         "can_compare": can_decide and registration.conflict,
-        "can_extend": registration.status == S.APPROVED
-        and pending is None
-        and _acts_for_partner(user, registration),
+        "can_extend": pending is None and services.can_request_extension(user, registration),
+        "can_convert": services.can_convert_registration(user, registration),
         "can_decide_extension": can_decide and pending is not None,
         "conflict_note": services.CONFLICT_NOTICE,
         "decision_form": DecisionForm(),
@@ -141,16 +140,6 @@ def _detail_context(request, registration, **forms) -> dict:
     }
     context.update(forms)
     return context
-
-
-def _acts_for_partner(user, registration) -> bool:
-    """The creator, or a partner admin, of the registration's own account: who asks for an
-    extension (the services' rule; they check it again)."""
-    role = role_of(user)
-    contact = partner_contact(user)
-    if not role.is_partner or contact is None or contact.account_id != registration.account_id:
-        return False
-    return role is Role.PARTNER_ADMIN or registration.created_by_id == user.pk
 
 
 def _render_detail(request, registration, *, status=200, **forms):
@@ -246,7 +235,7 @@ def registration_edit(request, pk):
     registration = get_visible_or_404(registration_queryset(), request.user, pk=pk)
     if not services.can_edit_registration(request.user, registration):
         require(
-            _acts_for_partner(request.user, registration),
+            services.acts_for_partner(request.user, registration),
             "Only the person who registered the deal or a partner admin can change it.",
         )
         messages.error(

@@ -472,6 +472,27 @@ def test_the_manager_approves_and_the_partner_sees_the_protection(client, world,
     assert "Maya Manager" in html
 
 
+def test_an_approved_registration_offers_its_conversion_then_links_the_opportunity(
+    client, world, products
+):
+    registration = register(world.partner_admin_a, products, submit=True)
+    services.approve_registration(actor=world.manager, registration=registration, reason="Ok")
+    url = reverse("deals:registration", args=[registration.pk])
+    convert = reverse("deals:registration_convert", args=[registration.pk])
+
+    login_as(client, world.partner_admin_b)
+    assert client.get(url).status_code == 404
+    login_as(client, world.partner_admin_a)
+    assert f'action="{convert}"' in page(client.get(url))
+    response = client.post(convert)
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.status == S.CONVERTED
+    html = page(client.get(url))
+    assert f'action="{convert}"' not in html
+    assert reverse("deals:opportunity", args=[registration.opportunity.pk]) in html
+
+
 def test_a_decision_needs_a_reason(client, world, products):
     registration = register(world.partner_admin_a, products, submit=True)
     login_as(client, world.manager)
