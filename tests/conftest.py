@@ -14,16 +14,22 @@ builders go in ``prm.testing``, not here.
 from __future__ import annotations
 
 import contextlib
+import email
+import email.message
+import email.policy
 import functools
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -203,6 +209,28 @@ class LiveWorker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def emails(self) -> list[email.message.EmailMessage]:
+        """The emails the worker printed to its log (console backend), oldest first. Celery logs
+        what a task prints: a message starts after a log prefix and ends with a line of dashes."""
+        printed = re.finditer(
+            r"^(?:\[[^\]\n]*\] )?(Content-Type: .*?)\n(?:\[[^\]\n]*\] )?-{79}$",
+            self.log(),
+            re.MULTILINE | re.DOTALL,
+        )
+        return [
+            email.message_from_string(match[1], policy=email.policy.default) for match in printed
+        ]
+
+    def wait_for(self, what: str, condition: Callable[[], Any], timeout: float = 30) -> Any:
+        """Poll ``condition`` until it returns something true, and return that; after
+        ``timeout`` seconds the test fails with ``what`` and the worker's log."""
+        deadline = time.monotonic() + timeout
+        while not (result := condition()):
+            if time.monotonic() > deadline:
+                pytest.fail(f"the worker did not {what} in {timeout:g} s:\n{self.log()}")
+            time.sleep(0.25)
+        return result
+
 
 def _stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
     with contextlib.suppress(ProcessLookupError):
@@ -240,7 +268,9 @@ def live_worker(transactional_db, tmp_path):
 
     It consumes a queue of its own, and tasks sent from this process go to that queue, so no
     other worker on the same Redis (``dev.py run``, another test run) can take them and stale
-    messages can't reach this one. Emails are printed to its log (``.log()``).
+    messages can't reach this one. It is also its own default queue (``CELERY_TASK_DEFAULT_QUEUE``),
+    so the follow-up tasks it enqueues (notifications) come back to it and it runs them itself:
+    a test waits for their effects. Emails are printed to its log (``.log()``).
     """
     from django.db import connection
 
@@ -252,6 +282,7 @@ def live_worker(transactional_db, tmp_path):
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         "EMAIL_URL": "consolemail://",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
     }
     command = [

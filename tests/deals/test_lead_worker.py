@@ -1,10 +1,6 @@
 """The acceptance SLA as production runs it: a real Celery worker on Redis, twice."""
 
-import base64
-import json
-import os
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -21,38 +17,37 @@ from prm.testing.world import build_world, make_partner_user
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def _take_notifications(event_ids) -> dict[str, list[int]]:
-    """The lead notification messages the worker queued for these events (task name → event
-    ids), removed from Redis.
-
-    The worker sends follow-up tasks to the default queue, which no worker of this test consumes
-    (and which another worker on the same Redis must not get: the ids are this test's)."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
-    taken: dict[str, list[int]] = {}
-    for raw in client.lrange("celery", 0, -1):
-        message = json.loads(raw)
-        task = message.get("headers", {}).get("task")
-        if task not in ("deals.notify_leads_assigned", "deals.notify_leads_returned"):
-            continue
-        args, _, _ = json.loads(base64.b64decode(message["body"]))
-        if args and set(args[0]) <= set(event_ids):
-            client.lrem("celery", 1, raw)
-            taken.setdefault(task, []).extend(args[0])
-    return taken
+def _runs(worker, task: str) -> list[str]:
+    """What the worker's runs of ``task`` returned so far, oldest first."""
+    return re.findall(rf"{re.escape(task)}\[[^\]]+\] succeeded in [\d.]+s: (\d+)", worker.log())
 
 
-def _wait_for_runs(worker, count: int) -> list[str]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        results = re.findall(
-            r"deals\.return_overdue_leads\[[^\]]+\] succeeded in [\d.]+s: (\d+)", worker.log()
-        )
-        if len(results) >= count:
-            return results
-        time.sleep(0.25)
-    pytest.fail(f"the worker did not run the task {count} time(s):\n{worker.log()}")
+def _wait_for_runs(worker, count: int, task: str = "deals.return_overdue_leads") -> list[str]:
+    def runs():
+        found = _runs(worker, task)
+        return found if len(found) >= count else None
+
+    return worker.wait_for(f"run {task} {count} time(s)", runs)
+
+
+def _wait_for_result(worker, sent) -> None:
+    """Wait until the worker has run ``sent`` (what ``.delay()`` returned): it takes one task at
+    a time from its queue, in order, so everything queued before it has run too."""
+    worker.wait_for(f"run task {sent.id}", lambda: f"[{sent.id}] succeeded" in worker.log())
+
+
+def _told(keys) -> set[tuple[str, str]]:
+    """(recipient, key) of the bell entries with these keys."""
+    return set(Notification.objects.filter(key__in=keys).values_list("user__email", "key"))
+
+
+def _emails(worker, subject: str) -> list[tuple[str, str]]:
+    """(subject, recipients) of the emails the worker printed whose subject contains ``subject``."""
+    return sorted(
+        (message["Subject"], message["To"])
+        for message in worker.emails()
+        if subject in message["Subject"]
+    )
 
 
 def test_overdue_leads_return_to_the_pool_once_when_the_task_runs_twice(live_worker):
@@ -79,9 +74,31 @@ def test_overdue_leads_return_to_the_pool_once_when_the_task_runs_twice(live_wor
     ) == {LeadStatus.NEW}
     on_time.refresh_from_db()
     assert on_time.status == LeadStatus.ASSIGNED
-    # No rule here: back in the pool, and the manager is told once per lead (queued once).
-    lapses = LeadEvent.objects.filter(reason="Not accepted in time").values_list("pk", flat=True)
-    assert _take_notifications(set(lapses)) == {"deals.notify_leads_returned": sorted(lapses)}
+    # No rule here: back in the pool, and the worker tells the manager once per lead: one bell
+    # entry and one email each.
+    lapses = sorted(
+        LeadEvent.objects.filter(reason="Not accepted in time").values_list("pk", flat=True)
+    )
+    assert len(lapses) == 3
+    keys = {f"lead-returned:{pk}" for pk in lapses}
+    expected = {(world.manager.email, key) for key in keys}
+    live_worker.wait_for(
+        "tell the manager of the lapses",
+        lambda: _told(keys) == expected and len(_emails(live_worker, "did not accept")) == 3,
+    )
+    emails = _emails(live_worker, "did not accept")
+    assert emails == [
+        (f"{world.a.name} did not accept the lead {name} in time", world.manager.email)
+        for name in ("Late One", "Late Three", "Late Two")
+    ]
+
+    # Running the notification again tells nobody twice, and the worker ran it once before (the
+    # second SLA run queued none).
+    _wait_for_result(live_worker, notify_leads_returned.delay(lapses))
+    assert len(_runs(live_worker, "deals.notify_leads_returned")) == 2
+    assert Notification.objects.filter(key__startswith="lead-returned:").count() == 3
+    assert _told(keys) == expected
+    assert _emails(live_worker, "did not accept") == emails
 
 
 def test_the_sla_re_routes_returned_leads_by_the_rules_never_to_the_same_partner(live_worker):
@@ -116,15 +133,35 @@ def test_the_sla_re_routes_returned_leads_by_the_rules_never_to_the_same_partner
         ).count()
         == 3
     )
-    # The worker queued the notifications once: the manager hears of the lapses, Sakura's
-    # admin of the new leads (run here, twice: one bell entry and one email each).
-    new_events = set(LeadEvent.objects.filter(lead_id__in=ids).values_list("pk", flat=True))
-    queued = _take_notifications(new_events)
-    assert sorted(queued) == ["deals.notify_leads_assigned", "deals.notify_leads_returned"]
-    assert all(len(event_ids) == 3 for event_ids in queued.values())
-    for _ in range(2):
-        notify_leads_returned.apply(args=[queued["deals.notify_leads_returned"]])
-        notify_leads_assigned.apply(args=[queued["deals.notify_leads_assigned"]])
+    # The worker tells the manager of the lapses and Sakura's admin of the new leads: one bell
+    # entry and one email each.
+    lapses = LeadEvent.objects.filter(lead_id__in=ids, reason="Not accepted in time")
+    offers = LeadEvent.objects.filter(lead_id__in=ids, account=sakura)
+    lapses = sorted(lapses.values_list("pk", flat=True))
+    offers = sorted(offers.values_list("pk", flat=True))
+    assert len(offers) == 3
+    expected = {(world.manager.email, f"lead-returned:{pk}") for pk in lapses} | {
+        ("aiko@sakura.example", f"lead-assigned:{pk}") for pk in offers
+    }
+    keys = {key for _, key in expected}
+
+    def emails():
+        return _emails(live_worker, "did not accept") + _emails(live_worker, "for Sakura")
+
+    live_worker.wait_for(
+        "tell the manager and Sakura", lambda: _told(keys) == expected and len(emails()) == 6
+    )
+    sent = emails()
+    assert sorted(sent) == sorted(
+        [
+            (f"{world.a.name} did not accept the lead {lead.company} in time", world.manager.email)
+            for lead in leads
+        ]
+        + [
+            (f"New lead for Sakura Systems: {lead.company}", "aiko@sakura.example")
+            for lead in leads
+        ]
+    )
     assert Notification.objects.filter(user=world.manager).count() == 3
     assert Notification.objects.filter(user__email="aiko@sakura.example").count() == 3
 
@@ -132,8 +169,16 @@ def test_the_sla_re_routes_returned_leads_by_the_rules_never_to_the_same_partner
     events, bells = LeadEvent.objects.count(), Notification.objects.count()
     return_overdue_leads.delay()
     assert _wait_for_runs(live_worker, 2) == ["3", "0"]
+    # Running the notifications again tells nobody twice. The worker ran each once for these
+    # events (three more assignment runs: the first assignments, sent from this process) and
+    # the second SLA run queued none.
+    _wait_for_result(live_worker, notify_leads_returned.delay(lapses))
+    _wait_for_result(live_worker, notify_leads_assigned.delay(offers))
+    assert len(_runs(live_worker, "deals.notify_leads_returned")) == 2
+    assert len(_runs(live_worker, "deals.notify_leads_assigned")) == 3 + 2
     assert snapshot == list(
         Lead.objects.order_by("pk").values_list("pk", "status", "account", "accept_by")
     )
     assert (LeadEvent.objects.count(), Notification.objects.count()) == (events, bells)
-    assert _take_notifications(set(LeadEvent.objects.values_list("pk", flat=True))) == {}
+    assert _told(keys) == expected
+    assert emails() == sent

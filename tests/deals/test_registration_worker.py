@@ -1,11 +1,7 @@
 """Registration expiry and its 14-day warning as production runs them: a real Celery worker on
 Redis, each task twice, the second run changing nothing."""
 
-import base64
-import json
-import os
 import re
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,35 +17,23 @@ from prm.testing.world import build_world
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
+def _runs(log: str, task: str) -> list[str]:
+    """What the worker's runs of ``task`` in ``log`` returned, oldest first."""
+    return re.findall(rf"{re.escape(task)}\[[^\]]+\] succeeded in [\d.]+s: (\d+)", log)
+
+
 def _wait_for_runs(worker, task: str, count: int) -> list[str]:
-    pattern = rf"{re.escape(task)}\[[^\]]+\] succeeded in [\d.]+s: (\d+)"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        results = re.findall(pattern, worker.log())
-        if len(results) >= count:
-            return results
-        time.sleep(0.25)
-    pytest.fail(f"the worker did not run {task} {count} time(s):\n{worker.log()}")
+    def runs():
+        found = _runs(worker.log(), task)
+        return found if len(found) >= count else None
+
+    return worker.wait_for(f"run {task} {count} time(s)", runs)
 
 
-def _take_notifications(event_ids) -> list[tuple[int, dict]]:
-    """The notify_registration messages the worker queued for these events, removed from Redis.
-
-    The worker sends follow-up tasks to the default queue, which no worker of this test consumes
-    (and which another worker on the same Redis must not get: the ids are this test's)."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
-    taken = []
-    for raw in client.lrange("celery", 0, -1):
-        message = json.loads(raw)
-        if message.get("headers", {}).get("task") != "deals.notify_registration":
-            continue
-        args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
-        if args and args[0] in event_ids:
-            client.lrem("celery", 1, raw)
-            taken.append((args[0], kwargs))
-    return sorted(taken)
+def _wait_for_result(worker, sent) -> None:
+    """Wait until the worker has run ``sent`` (what ``.delay()`` returned): it takes one task at
+    a time from its queue, in order, so everything queued before it has run too."""
+    worker.wait_for(f"run task {sent.id}", lambda: f"[{sent.id}] succeeded" in worker.log())
 
 
 def _approved(world, product, company, domain, expires_on):
@@ -85,6 +69,11 @@ def test_expiry_and_its_warning_run_once_when_the_tasks_run_twice(live_worker):
 
     expire_registrations.delay()
     assert _wait_for_runs(live_worker, "deals.expire_registrations", 1) == ["2"]
+    # The worker ran the notifications of the submissions and approvals above (sent from this
+    # process) before the expiry: one task at a time, in order.
+    log = live_worker.log()
+    log = log[: re.search(r"deals\.expire_registrations\[[^\]]+\] succeeded", log).start()]
+    earlier = len(_runs(log, "deals.notify_registration"))
     warn_expiring_registrations.delay()
     assert _wait_for_runs(live_worker, "deals.warn_expiring_registrations", 1) == ["1"]
     events = RegistrationEvent.objects.count()
@@ -115,15 +104,46 @@ def test_expiry_and_its_warning_run_once_when_the_tasks_run_twice(live_worker):
         ]
     )
 
-    # One notification per new event was queued by the worker (none by the second runs);
-    # delivering them tells the submitter and the partner admins, once each.
-    queued = _take_notifications(set(new_events.values_list("pk", flat=True)))
-    assert len(queued) == 3
-    for event_id, kwargs in queued:
-        notify_registration.apply(args=[event_id], kwargs=kwargs)
-        notify_registration.apply(args=[event_id], kwargs=kwargs)
+    # The worker tells the submitter and the partner admins of each new event: one bell entry
+    # each and one email to them all.
     told = {world.member_a.email, world.partner_admin_a.email}
+    to = ", ".join(sorted(told))
+    expected_emails = [
+        ("Registration expired: Globex", to),
+        ("Registration expired: Initech", to),
+        ("Registration expiring soon: Umbrella", to),
+    ]
+
+    def bells():
+        return sorted(
+            Notification.objects.filter(
+                key__regex=r"^registration-(expired|expiring):"
+            ).values_list("key", "user__email")
+        )
+
+    def emails():
+        return sorted(
+            (message["Subject"], message["To"])
+            for message in live_worker.emails()
+            if message["Subject"].startswith(("Registration expired", "Registration expiring"))
+        )
+
+    live_worker.wait_for(
+        "notify the expiry and the warning",
+        lambda: len(bells()) == 3 * len(told) and emails() == expected_emails,
+    )
+    notified = bells()
     for prefix, count in (("registration-expired", 2), ("registration-expiring", 1)):
         notes = Notification.objects.filter(key__startswith=prefix)
         assert notes.count() == count * len(told)
         assert set(notes.values_list("user__email", flat=True)) == told
+
+    # Running the notifications again tells nobody twice. The worker ran one per new event,
+    # none for the second runs of the tasks.
+    for event in new_events.order_by("pk"):
+        kind = "expiring" if event.registration_id == ending.pk else ""
+        sent = notify_registration.delay(event.pk, kind=kind)
+    _wait_for_result(live_worker, sent)
+    assert len(_runs(live_worker.log(), "deals.notify_registration")) == earlier + 3 + 3
+    assert bells() == notified
+    assert emails() == expected_emails
