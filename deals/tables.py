@@ -96,7 +96,7 @@ class LeadTable(LeadTableBase):
     reason = tables.Column(verbose_name="Reason (rejected or lost)", visible=False)
     route = tables.TemplateColumn(
         template_name="deals/partials/lead_route_cell.html",
-        verbose_name="Actions",
+        verbose_name="Routing",
         empty_values=(),
         orderable=False,
         exclude_from_export=True,
@@ -107,6 +107,7 @@ class LeadTable(LeadTableBase):
             "company",
             "status",
             "account",
+            "route",
             "accept_by",
             "products",
             "estimated_value",
