@@ -23,4 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("partners.urls")),
     path("", include("deals.urls")),
+    path("", include("training.urls")),
 ]
