@@ -10,6 +10,7 @@ INTERNAL_PAGES = [
     ("Leads", "deals:lead_list"),
     ("Registrations", "deals:registration_list"),
     ("Pipeline", "deals:opportunity_list"),
+    ("Training", "training:status"),
 ]
 
 

@@ -146,6 +146,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deals.warn_expiring_registrations",
         "schedule": 3600.0,
     },
+    "remind-expiring-certificates": {
+        "task": "training.remind_expiring_certificates",
+        "schedule": 6 * 3600.0,  # a few times a day: each certificate is reminded once
+    },
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -164,6 +164,13 @@ ADMIN_ROWS = {
         registration=_registration_row(), requested_until=date(2030, 1, 1), reason="Matrix"
     ),
     "deals.opportunity": lambda: _opportunity_row(),
+    "training.course": lambda: _training_rows()["course"],
+    "training.quiz": lambda: _training_rows()["quiz"],
+    "training.question": lambda: _training_rows()["question"],
+    "training.enrollment": lambda: _training_rows()["enrollment"],
+    "training.lessonprogress": lambda: _training_rows()["enrollment"].progress.get(),
+    "training.quizattempt": lambda: _training_rows()["enrollment"].attempts.get(),
+    "training.certificate": lambda: _training_rows()["certificate"],
     "prm.notification": lambda: Notification.objects.create(
         user=make_user("bell-sample@vendor.example"), key="matrix", title="Matrix"
     ),
@@ -424,6 +431,98 @@ A_LEAD_ANSWER = {
     "admin": 403,
 }
 
+
+def _training_rows():
+    """A certification course with a lesson, a quiz, a question with its choices, and member_a's
+    enrollment, progress, passed attempt and certificate (once: later calls find them)."""
+    from training.models import (
+        Certificate,
+        Choice,
+        Course,
+        Enrollment,
+        Lesson,
+        LessonProgress,
+        Question,
+        Quiz,
+        QuizAttempt,
+    )
+
+    member = get_user_model().objects.get(email="jamie@northwind.example")
+    course, _ = Course.objects.get_or_create(
+        slug="matrix-certification",
+        defaults={"title": "Matrix Certification", "is_certification": True, "published": True},
+    )
+    lesson, _ = Lesson.objects.get_or_create(course=course, title="Matrix lesson")
+    quiz, _ = Quiz.objects.get_or_create(course=course, title="Matrix quiz")
+    question, _ = Question.objects.get_or_create(quiz=quiz, text="Matrix question?")
+    Choice.objects.get_or_create(question=question, text="Yes", defaults={"is_correct": True})
+    enrollment, _ = Enrollment.objects.get_or_create(user=member, course=course)
+    LessonProgress.objects.get_or_create(enrollment=enrollment, lesson=lesson)
+    QuizAttempt.objects.get_or_create(
+        enrollment=enrollment, quiz=quiz, number=1, defaults={"score": 100, "passed": True}
+    )
+    certificate, _ = Certificate.objects.get_or_create(
+        number="OPRM-2026-MATRIX",
+        defaults={
+            "user": member,
+            "course": course,
+            "account": PartnerAccount.objects.get(name="Northwind Systems"),
+            "issued_on": date(2026, 1, 1),
+            "expires_on": date(2031, 1, 1),
+        },
+    )
+    return {
+        "course": course,
+        "lesson": lesson,
+        "quiz": quiz,
+        "question": question,
+        "enrollment": enrollment,
+        "certificate": certificate,
+    }
+
+
+def certificate_of_a(w):
+    """member_a's certificate: theirs, their partner admin's and their manager's to see."""
+    return {"pk": _training_rows()["certificate"].pk}
+
+
+def _platinum_course():
+    """A published course open only to a tier nobody in the world is on (A and B are Gold),
+    with a lesson and a quiz: every partner gets 404, internal users preview it."""
+    from training.models import Choice, Course, Lesson, Question, Quiz
+
+    course, created = Course.objects.get_or_create(
+        slug="matrix-platinum-only", defaults={"title": "Matrix Platinum Only", "published": True}
+    )
+    if created:
+        course.tiers.add(Tier.objects.create(name="Matrix Platinum", rank=90))
+        Lesson.objects.create(course=course, title="Platinum lesson")
+        quiz = Quiz.objects.create(course=course, title="Platinum quiz")
+        question = Question.objects.create(quiz=quiz, text="Platinum question?")
+        Choice.objects.create(question=question, text="Yes", is_correct=True)
+    return course
+
+
+def platinum_course(w):
+    return {"slug": _platinum_course().slug}
+
+
+def platinum_lesson(w):
+    course = _platinum_course()
+    return {"slug": course.slug, "pk": course.lessons.get().pk}
+
+
+def platinum_quiz(w):
+    course = _platinum_course()
+    return {"slug": course.slug, "pk": course.quizzes.get().pk}
+
+
+# Another tier's course: 404 for every partner (A's and B's), a preview for internal users, who
+# take no course themselves (their writes: 403).
+OTHER_TIER_PAGE = everyone(200, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 404))
+OTHER_TIER_ACTION = everyone(403, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 404))
+
+
 CASES: dict[str, Case] = {
     # --- project ------------------------------------------------------------------------------
     "home": Case(
@@ -657,6 +756,38 @@ CASES: dict[str, Case] = {
         data=lambda w: {"grant": "yes", "reason": ""},
         why="The manager (or an admin) grants or refuses; the partner sees it (403).",
     ),
+    # --- training: courses, lessons, quizzes, my learning ------------------------------------
+    "training:course_list": Case(
+        everyone(200, anonymous=LOGIN), why="The catalogue: courses of one's tier (all: internal)."
+    ),
+    "training:my_learning": Case(
+        everyone(200, anonymous=LOGIN), why="One's own enrollments and certificates only."
+    ),
+    "training:course": Case(OTHER_TIER_PAGE, kwargs=platinum_course),
+    "training:course_enroll": Case(OTHER_TIER_ACTION, kwargs=platinum_course, method="POST"),
+    "training:lesson": Case(OTHER_TIER_PAGE, kwargs=platinum_lesson),
+    "training:lesson_complete": Case(OTHER_TIER_ACTION, kwargs=platinum_lesson, method="POST"),
+    "training:quiz": Case(
+        OTHER_TIER_PAGE, kwargs=platinum_quiz, why="Questions without any hint of the answers."
+    ),
+    "training:quiz_submit": Case(
+        OTHER_TIER_ACTION,
+        kwargs=platinum_quiz,
+        method="POST",
+        data=lambda w: {"q-1": ["1"]},
+        why="Graded on the server; internal users take no quiz (403).",
+    ),
+    # --- training: certificates and the managers' training status ---------------------------
+    "training:certificate": Case(
+        A_PAGE_FOR_VIEWERS,
+        kwargs=certificate_of_a,
+        why="The holder, their partner admins, their manager, admins; others get 404.",
+    ),
+    "training:certificate_verify": Case(
+        MANAGER_PAGE, why="Internal users verify numbers (of the partners they see)."
+    ),
+    "training:status": Case(MANAGER_PAGE, why="The managers' training status of their partners."),
+    "training:status_export": Case(MANAGER_PAGE, why="The CSV of the same list."),
     # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
     "account_login": Case(
         everyone(Redirect("home"), anonymous=200),
@@ -837,6 +968,7 @@ OF_ACCOUNT_A = {
         submitted_registration_of_a,
         protected_registration_of_a,
         extension_of_a,
+        certificate_of_a,
     )
 }
 

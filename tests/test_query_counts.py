@@ -632,3 +632,275 @@ def test_registration_pages_cost_the_same_with_10_and_200_registrations(
         ["queries differ with more rows (per-row queries?):", *big]
     )
     assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
+
+
+# --- training: certificates and the managers' training status (10 vs 100 people) --------------
+
+
+def grow_learners(world, count: int, *, start: int = 0) -> None:
+    """``count`` more partner users on A, each with a certificate (every third expiring within
+    30 days, every fifth revoked) and, for every other one, "Partner basics" completed."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from partners.models import Contact, PortalAccess
+    from training.models import Certificate, Enrollment, EnrollmentStatus
+
+    today = timezone.localdate()
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(
+            email=f"learner{i}@northwind.example", first_name="Grown", last_name=f"Learner {i:03d}"
+        )
+        for i in range(start, start + count)
+    )
+    Contact.objects.bulk_create(
+        Contact(
+            account=world.a,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=user.email,
+            portal_access=PortalAccess.MEMBER,
+            user=user,
+        )
+        for user in users
+    )
+    Certificate.objects.bulk_create(
+        Certificate(
+            number=f"OPRM-2026-G{i:05d}",
+            user=user,
+            course=world.certification,
+            account=world.a,
+            product_family="Network security",
+            issued_on=today - timedelta(days=300),
+            expires_on=today + timedelta(days=10 if i % 3 == 0 else 200),
+            revoked_at=timezone.now() if i % 5 == 4 else None,
+        )
+        for i, user in enumerate(users, start=start)
+    )
+    Enrollment.objects.bulk_create(
+        Enrollment(user=user, course=world.basics, status=EnrollmentStatus.COMPLETED)
+        for i, user in enumerate(users, start=start)
+        if i % 2 == 0
+    )
+
+
+def training_world(world):
+    """A certification course, "Partner basics" required for the world's tier, and member_a's
+    certificate."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from training.models import Certificate, Course
+
+    world.certification = Course.objects.create(
+        title="Certified Security Seller",
+        slug="css",
+        is_certification=True,
+        product_family="Network security",
+        published=True,
+    )
+    world.basics = Course.objects.create(title="Partner basics", slug="basics", published=True)
+    world.basics.required_for.add(world.tier)
+    today = timezone.localdate()
+    world.certificate = Certificate.objects.create(
+        number="OPRM-2026-000001",
+        user=world.member_a,
+        course=world.certification,
+        account=world.a,
+        product_family="Network security",
+        issued_on=today,
+        expires_on=today + timedelta(days=20),
+    )
+    return world
+
+
+TRAINING_STATUS = "/training/status/"
+TRAINING_FILTERED = "?status=certified&product_family=Network+security&q=learner&account={w.a.pk}"
+TRAINING_PAGES = {
+    "training status (manager)": Page("manager", lambda w: TRAINING_STATUS, 14, "Learner 000"),
+    "training status (admin)": Page("admin", lambda w: TRAINING_STATUS, 11, "Learner 000"),
+    "training status filtered (manager)": Page(
+        "manager", lambda w: TRAINING_STATUS + TRAINING_FILTERED.format(w=w), 15, "Learner 000"
+    ),
+    "training status overdue (manager)": Page(
+        "manager", lambda w: TRAINING_STATUS + "?status=overdue&sort=-next_expiry", 14, "Overdue"
+    ),
+    "training status export (manager)": Page(
+        "manager", lambda w: TRAINING_STATUS + "export.csv", 11, "Learner 099"
+    ),
+    "training status export (admin)": Page(
+        "admin", lambda w: TRAINING_STATUS + "export.csv", 7, "Learner 099"
+    ),
+    "certificate (holder)": Page(
+        "member_a", lambda w: f"/training/certificates/{w.certificate.pk}/", 8, "OPRM-2026-000001"
+    ),
+    "certificate (manager)": Page(
+        "manager", lambda w: f"/training/certificates/{w.certificate.pk}/", 8, "OPRM-2026-000001"
+    ),
+    "certificate verify (manager)": Page(
+        "manager",
+        lambda w: "/training/certificates/verify/?number=OPRM-2026-000001",
+        8,
+        "Jamie",
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(TRAINING_PAGES), ids=list(TRAINING_PAGES))
+def test_training_pages_cost_the_same_with_10_and_100_people(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = TRAINING_PAGES[page]
+    training_world(world)
+    grow_learners(world, 10)
+    login_as(client, getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+
+    grow_learners(world, 90, start=10)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
+
+
+# --- training: the catalogue, my learning, a course, a lesson, a quiz (10 vs 100 rows) -------
+
+
+def grow_courses(world, count: int, *, start: int = 0) -> None:
+    """``count`` more published courses of two lessons and a quiz; member_a is enrolled in each,
+    every other one completed with a certificate."""
+    from datetime import date
+
+    from training.models import (
+        Certificate,
+        Course,
+        Enrollment,
+        Lesson,
+        LessonProgress,
+        Quiz,
+    )
+
+    courses = Course.objects.bulk_create(
+        Course(title=f"Grown course {i:03d}", slug=f"grown-course-{i}", published=True)
+        for i in range(start, start + count)
+    )
+    lessons = Lesson.objects.bulk_create(
+        Lesson(course=c, title=f"Lesson {n}", position=n) for c in courses for n in (1, 2)
+    )
+    Quiz.objects.bulk_create(Quiz(course=c, title="Quiz") for c in courses)
+    enrollments = Enrollment.objects.bulk_create(
+        Enrollment(
+            user=world.member_a,
+            course=c,
+            status="completed" if i % 2 else "in_progress",
+            last_lesson=lessons[2 * i],
+        )
+        for i, c in enumerate(courses)
+    )
+    LessonProgress.objects.bulk_create(
+        LessonProgress(enrollment=e, lesson=lessons[2 * i]) for i, e in enumerate(enrollments)
+    )
+    Certificate.objects.bulk_create(
+        Certificate(
+            number=f"OPRM-GROWN-{i:04d}",
+            user=world.member_a,
+            course=c,
+            account=world.a,
+            issued_on=date(2026, 1, 1),
+            expires_on=date(2030, 1, 1),
+        )
+        for i, c in zip(range(start, start + count), courses, strict=True)
+        if i % 2
+    )
+
+
+def grow_course_content(course, count: int, *, start: int = 0) -> None:
+    """``count`` more lessons, and questions with three choices, in ``course``."""
+    from training.models import Choice, Lesson, Question
+
+    Lesson.objects.bulk_create(
+        Lesson(course=course, title=f"Grown lesson {i:03d}", position=i + 1)
+        for i in range(start, start + count)
+    )
+    quiz = course.quizzes.get()
+    questions = Question.objects.bulk_create(
+        Question(quiz=quiz, text=f"Grown question {i:03d}?", kind="multiple", position=i)
+        for i in range(start, start + count)
+    )
+    Choice.objects.bulk_create(
+        Choice(question=q, text=f"Choice {n}", is_correct=n == 1, position=n)
+        for q in questions
+        for n in (1, 2, 3)
+    )
+
+
+COURSE_PAGES = {
+    "catalogue (member)": Page("member_a", lambda w: "/training/courses/", 9, "Grown course 0"),
+    "catalogue filtered (member)": Page(
+        "member_a",
+        lambda w: "/training/courses/?status=in_progress&required=&q=grown",
+        9,
+        "Grown course 0",
+    ),
+    "catalogue (manager)": Page("manager", lambda w: "/training/courses/", 8, "Grown course 0"),
+    "my learning (member)": Page("member_a", lambda w: "/training/learning/", 10, "OPRM-GROWN"),
+}
+
+
+@pytest.mark.parametrize("page", list(COURSE_PAGES), ids=list(COURSE_PAGES))
+def test_course_lists_cost_the_same_with_10_and_100_courses(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = COURSE_PAGES[page]
+    grow_courses(world, 10)
+    login_as(client, getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+
+    grow_courses(world, 90, start=10)
+    with django_assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+    # Lesson counts are correlated sub-queries per course shown; never a COUNT of the list.
+    assert not [q for q in big if q.upper().startswith("SELECT COUNT(")]
+
+
+@pytest.mark.parametrize("name", ["course", "lesson", "quiz"])
+def test_course_player_pages_cost_the_same_with_10_and_100_lessons(
+    client, world, name, django_assert_max_num_queries
+):
+    from training import services
+    from training.models import Course, Quiz
+
+    course = Course.objects.create(title="Big course", slug="big-course", published=True)
+    Quiz.objects.create(course=course, title="Big quiz", max_attempts=0)
+    grow_course_content(course, 10)
+    enrollment = services.enroll(actor=world.member_a, course=course)
+    services.complete_lesson(
+        actor=world.member_a, enrollment=enrollment, lesson=course.lessons.first()
+    )
+    urls = {
+        "course": "/training/courses/big-course/",
+        "lesson": f"/training/courses/big-course/lessons/{course.lessons.first().pk}/",
+        "quiz": f"/training/courses/big-course/quizzes/{course.quizzes.get().pk}/",
+    }
+    login_as(client, world.member_a)
+    _request(client, urls[name])
+    small, _ = _request(client, urls[name])
+    grow_course_content(course, 90, start=10)
+    with django_assert_max_num_queries(16):
+        big, body = _request(client, urls[name])
+    assert "Grown" in body
+    assert len(big) == len(small), "\n".join(["queries differ with more lessons:", *big])

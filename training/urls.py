@@ -1,7 +1,41 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from training.views import certificates, courses
 
 app_name = "training"
 urlpatterns = [
     # courses, lessons, quizzes, my learning
+    path("training/courses/", courses.course_list, name="course_list"),
+    path("training/courses/<slug:slug>/", courses.course_detail, name="course"),
+    path("training/courses/<slug:slug>/enroll/", courses.course_enroll, name="course_enroll"),
+    path("training/courses/<slug:slug>/lessons/<int:pk>/", courses.lesson_detail, name="lesson"),
+    path(
+        "training/courses/<slug:slug>/lessons/<int:pk>/done/",
+        courses.lesson_complete,
+        name="lesson_complete",
+    ),
+    path("training/courses/<slug:slug>/quizzes/<int:pk>/", courses.quiz_detail, name="quiz"),
+    path(
+        "training/courses/<slug:slug>/quizzes/<int:pk>/submit/",
+        courses.quiz_submit,
+        name="quiz_submit",
+    ),
+    path("training/learning/", courses.my_learning, name="my_learning"),
     # certificates and the managers' training status
+    path(
+        "training/certificates/<int:pk>/",
+        certificates.certificate_detail,
+        name="certificate",
+    ),
+    path(
+        "training/certificates/verify/",
+        certificates.certificate_verify,
+        name="certificate_verify",
+    ),
+    path("training/status/", certificates.TrainingStatusView.as_view(), name="status"),
+    path(
+        "training/status/export.csv",
+        certificates.TrainingStatusView.as_view(export=True),
+        name="status_export",
+    ),
 ]

@@ -1,0 +1,341 @@
+"""Training: enroll, mark lessons done, submit quizzes (graded here), complete, certify.
+
+Each function takes the acting user, checks permission and writes in a transaction. Quiz answers
+are graded on the server only: ``Choice.is_correct`` never leaves it before a submission.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from partners.models import PartnerAccount
+from prm.access import Role, partner_contact, role_of
+from training.models import (
+    Certificate,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    Lesson,
+    LessonProgress,
+    Quiz,
+    QuizAttempt,
+)
+
+__all__ = [
+    "attempts_left",
+    "complete_lesson",
+    "enroll",
+    "grade_answers",
+    "issue_certificate",
+    "submit_quiz",
+]
+
+
+# --- enrollment, progress, quizzes (player) -----------------------------------------------------
+
+
+def _require_enrollment_owner(actor, enrollment: Enrollment) -> None:
+    if enrollment.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied("Only the person taking the course does this.")
+
+
+def _may_enroll_other(actor, user) -> bool:
+    """A partner admin enrolls a colleague of their own company; an internal user, a person of
+    a company they see."""
+    contact = partner_contact(user)
+    if contact is None or contact.portal_access == "none":
+        return False
+    role = role_of(actor)
+    if role is Role.PARTNER_ADMIN:
+        own = partner_contact(actor)
+        return own is not None and own.account_id == contact.account_id
+    if role.is_internal:
+        return PartnerAccount.objects.visible_to(actor).filter(pk=contact.account_id).exists()
+    return False
+
+
+@transaction.atomic
+def enroll(*, actor, course: Course, user=None) -> Enrollment:
+    """Enroll ``user`` (default: the actor) in ``course``; enrolling twice returns the first."""
+    user = actor if user is None else user
+    if user.pk == actor.pk:
+        if not role_of(actor).is_partner:
+            raise PermissionDenied("Only partner users take courses.")
+    elif not _may_enroll_other(actor, user):
+        raise PermissionDenied("You can't enroll this person.")
+    if not Course.objects.visible_to(user).filter(pk=course.pk).exists():
+        raise ValidationError("This course isn't open to this person.")
+    existing = Enrollment.objects.filter(user=user, course=course).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Enrollment.objects.create(user=user, course=course, enrolled_by=actor)
+    except IntegrityError:  # a parallel request enrolled them first
+        return Enrollment.objects.get(user=user, course=course)
+
+
+def _locked(enrollment: Enrollment) -> Enrollment:
+    return Enrollment.objects.select_for_update().select_related("course").get(pk=enrollment.pk)
+
+
+@transaction.atomic
+def complete_lesson(*, actor, enrollment: Enrollment, lesson: Lesson) -> Enrollment:
+    """Mark a lesson done (again is harmless) and remember it as where the person stopped."""
+    _require_enrollment_owner(actor, enrollment)
+    enrollment = _locked(enrollment)
+    if lesson.course_id != enrollment.course_id:
+        raise ValidationError("This lesson belongs to another course.")
+    LessonProgress.objects.get_or_create(enrollment=enrollment, lesson=lesson)
+    enrollment.last_lesson = lesson
+    enrollment.save(update_fields=["last_lesson"])
+    _complete_if_done(enrollment)
+    return enrollment
+
+
+def attempts_left(quiz: Quiz, used: int) -> int | None:
+    """Attempts still allowed after ``used`` (None: unlimited)."""
+    if not quiz.max_attempts:
+        return None
+    return max(quiz.max_attempts - used, 0)
+
+
+def _clean_answers(quiz: Quiz, answers) -> dict[int, set[int]]:
+    """Answers as {question id: set of choice ids}, every id checked against this quiz."""
+    questions = {q.pk: q for q in quiz.questions.prefetch_related("choices")}
+    cleaned: dict[int, set[int]] = {}
+    try:
+        items = [(int(qid), {int(c) for c in chosen}) for qid, chosen in dict(answers).items()]
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("These answers don't belong to this quiz.") from exc
+    for qid, chosen in items:
+        question = questions.get(qid)
+        if question is None:
+            raise ValidationError("These answers don't belong to this quiz.")
+        if not chosen <= {c.pk for c in question.choices.all()}:
+            raise ValidationError("These answers don't belong to this quiz.")
+        cleaned[qid] = chosen
+    for qid, question in questions.items():
+        chosen = cleaned.get(qid, set())
+        if not chosen:
+            raise ValidationError(f"Answer every question (“{question.text}” has no answer).")
+        if question.kind == "single" and len(chosen) != 1:
+            raise ValidationError(f"“{question.text}” takes exactly one answer.")
+    return cleaned
+
+
+def grade_answers(quiz: Quiz, answers: dict[int, set[int]]) -> int:
+    """The score in percent: a question counts only if the chosen set equals the correct set."""
+    questions = list(quiz.questions.prefetch_related("choices"))
+    if not questions:
+        return 100
+    right = sum(
+        1
+        for q in questions
+        if answers.get(q.pk, set()) == {c.pk for c in q.choices.all() if c.is_correct}
+    )
+    return round(100 * right / len(questions))
+
+
+@transaction.atomic
+def submit_quiz(
+    *, actor, enrollment: Enrollment, quiz: Quiz, answers: dict[int, list[int]]
+) -> QuizAttempt:
+    """Grade a submission and record it as the next attempt.
+
+    The enrollment row is locked, so two parallel submissions can't exceed the attempts limit.
+    """
+    _require_enrollment_owner(actor, enrollment)
+    enrollment = _locked(enrollment)
+    if quiz.course_id != enrollment.course_id:
+        raise ValidationError("This quiz belongs to another course.")
+    used = QuizAttempt.objects.filter(enrollment=enrollment, quiz=quiz).count()
+    if attempts_left(quiz, used) == 0:
+        raise ValidationError(f"You have used all {quiz.max_attempts} attempts at this quiz.")
+    cleaned = _clean_answers(quiz, answers)
+    score = grade_answers(quiz, cleaned)
+    attempt = QuizAttempt.objects.create(
+        enrollment=enrollment,
+        quiz=quiz,
+        number=used + 1,
+        score=score,
+        passed=score >= quiz.pass_mark,
+        answers={str(qid): sorted(chosen) for qid, chosen in sorted(cleaned.items())},
+    )
+    if attempt.passed:
+        _complete_if_done(enrollment)
+    return attempt
+
+
+def is_done(enrollment: Enrollment) -> bool:
+    """Every lesson has progress and every quiz of the course has a passed attempt."""
+    course = enrollment.course
+    lessons = set(Lesson.objects.filter(course=course).values_list("pk", flat=True))
+    done = set(enrollment.progress.values_list("lesson_id", flat=True))
+    if not lessons <= done:
+        return False
+    quizzes = set(Quiz.objects.filter(course=course).values_list("pk", flat=True))
+    passed = set(enrollment.attempts.filter(passed=True).values_list("quiz_id", flat=True))
+    return quizzes <= passed
+
+
+def _complete_if_done(enrollment: Enrollment) -> None:
+    if not is_done(enrollment):
+        return
+    if enrollment.status != EnrollmentStatus.COMPLETED:
+        enrollment.status = EnrollmentStatus.COMPLETED
+        enrollment.completed_at = timezone.now()
+        enrollment.save(update_fields=["status", "completed_at"])
+    if enrollment.course.is_certification:
+        issue_certificate(enrollment)
+
+
+@transaction.atomic
+def issue_certificate(enrollment: Enrollment, *, today=None) -> Certificate:
+    """The person's certificate for a completed certification course.
+
+    Idempotent: while a certificate of this person and course is valid it is returned; after it
+    expired (or was revoked) a completed enrollment earns a new one.
+    """
+    today = today or timezone.localdate()
+    course = enrollment.course
+    if not course.is_certification:
+        raise ValidationError("Only a certification course issues certificates.")
+    if enrollment.status != EnrollmentStatus.COMPLETED:
+        raise ValidationError("The course isn't completed yet.")
+    contact = partner_contact(enrollment.user)
+    if contact is None:
+        raise ValidationError("Only partner users are certified.")
+    current = (
+        Certificate.objects.select_for_update()
+        .filter(user_id=enrollment.user_id, course=course)
+        .valid_on(today)
+        .first()
+    )
+    if current is not None:
+        return current
+    certificate = Certificate.objects.create(
+        number=uuid.uuid4().hex[:20],
+        user_id=enrollment.user_id,
+        course=course,
+        account_id=contact.account_id,
+        product_family=course.product_family,
+        issued_on=today,
+        expires_on=today + timedelta(days=course.validity_days),
+    )
+    certificate.number = f"OPRM-{today.year}-{certificate.pk:06d}"
+    certificate.save(update_fields=["number"])
+    return certificate
+
+
+# --- certificates ---
+
+__all__ += ["CERTIFICATE_REMINDER_DAYS", "remind_expiring_certificates", "revoke_certificate"]
+
+#: How many days ahead a certificate's holder is reminded that it expires.
+CERTIFICATE_REMINDER_DAYS = 30
+
+
+def certificate_reminder_key(certificate_id: int, expires_on) -> str:
+    """The notification key of a reminder: one per certificate and expiry date."""
+    return f"certificate-expiring:{certificate_id}:{expires_on}"
+
+
+def remind_expiring_certificates(*, today=None) -> int:
+    """Remind the holder (and their company's partner admins) of every valid certificate that
+    expires within ``CERTIFICATE_REMINDER_DAYS`` days; once per certificate and expiry date.
+
+    Works in sets: one query for the certificates due, one for the reminders already sent, one
+    for the partner admins of their companies. Returns how many certificates were reminded.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db.models import F
+    from django.urls import reverse
+    from django.utils.dateformat import format as format_date
+
+    from partners.models import BLOCKED_STATUSES, PortalAccess
+    from prm.models import Notification
+    from prm.notifications import notify
+
+    today = today or timezone.localdate()
+    due = list(
+        Certificate.objects.valid_on(today)
+        .filter(
+            expires_on__lte=today + timedelta(days=CERTIFICATE_REMINDER_DAYS),
+            user__is_active=True,
+            user__contact__account_id=F("account_id"),
+        )
+        .exclude(account__status__in=BLOCKED_STATUSES)
+        .select_related("user", "course", "account")
+        .order_by("expires_on", "pk")
+    )
+    if not due:
+        return 0
+    keys = {c.pk: certificate_reminder_key(c.pk, c.expires_on) for c in due}
+    reminded = set(
+        Notification.objects.filter(key__in=keys.values(), user_id__in={c.user_id for c in due})
+        .values_list("key", flat=True)
+        .distinct()
+    )
+    due = [c for c in due if keys[c.pk] not in reminded]
+    admins: dict[int, list] = {}
+    users = {
+        u.pk: u
+        for u in get_user_model()
+        .objects.filter(
+            is_active=True,
+            contact__account_id__in={c.account_id for c in due},
+            contact__portal_access=PortalAccess.ADMIN,
+        )
+        .select_related("contact")
+    }
+    for user in users.values():
+        admins.setdefault(user.contact.account_id, []).append(user)
+    for certificate in due:
+        days = (certificate.expires_on - today).days
+        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        notify(
+            keys[certificate.pk],
+            [certificate.user, *admins.get(certificate.account_id, [])],
+            title=f"Certificate expiring {when}: {certificate.course}",
+            url=reverse("training:certificate", args=[certificate.pk]),
+            body=(
+                f"{certificate.user.get_full_name() or certificate.user.email}'s certificate "
+                f"{certificate.number} ({certificate.course}) expires on "
+                f"{format_date(certificate.expires_on, 'j F Y')}. "
+                "Take the course again to renew it."
+            ),
+        )
+    return len(due)
+
+
+@transaction.atomic
+def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certificate:
+    """Withdraw a certificate (admins only); the reason goes to the company's audit trail."""
+    from partners.models import AuditAction
+    from partners.services import record
+
+    if role_of(actor) is not Role.ADMIN:
+        raise PermissionDenied("Only admins revoke certificates.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the certificate is revoked."})
+    certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+    if certificate.revoked_at is not None:
+        raise ValidationError(f"Certificate {certificate.number} is already revoked.")
+    certificate.revoked_at = timezone.now()
+    certificate.save(update_fields=["revoked_at"])
+    record(
+        actor=actor,
+        account=certificate.account,
+        action=AuditAction.STATUS,
+        obj=certificate,
+        changes={"status": ["valid", "revoked"]},
+        message=f"Certificate revoked: {reason}",
+    )
+    return certificate
