@@ -13,12 +13,14 @@ log = logging.getLogger(__name__)
 
 
 def enqueue(task, *args, **kwargs) -> None:
-    """Send ``task`` to the workers once the current transaction commits.
+    """Send ``task`` (a task, or a task's name: how an app reaches an app it must not import)
+    to the workers once the current transaction commits.
 
     If the broker is unreachable the call is stored in ``PendingTask`` (a fast failure, thanks to
     the short broker timeouts in settings) and ``resend_pending_tasks`` sends it later.
     """
-    transaction.on_commit(lambda: _publish(task.name, list(args), kwargs))
+    name = task if isinstance(task, str) else task.name
+    transaction.on_commit(lambda: _publish(name, list(args), kwargs))
 
 
 def _publish(task_name: str, args: list, kwargs: dict) -> bool:

@@ -11,7 +11,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from prm.access import Role, ScopedQuerySet, partner_contact, role_of, sees_everything
+from prm.access import (
+    ReferenceQuerySet,
+    Role,
+    ScopedQuerySet,
+    partner_contact,
+    role_of,
+    sees_everything,
+)
 
 # --- courses ------------------------------------------------------------------------------------
 
@@ -339,3 +346,255 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.number} — {self.course}"
+
+
+# --- resource library and knowledge base --------------------------------------------------------
+
+
+class ResourceCategory(models.TextChoices):
+    DOCUMENT = "document", "Document"
+    SALES_DECK = "sales_deck", "Sales deck"
+    PRICE_LIST = "price_list", "Price list"
+    BATTLE_CARD = "battle_card", "Battle card"
+    LOGO = "logo", "Logo and brand"
+    DATASHEET = "datasheet", "Datasheet"
+    OTHER = "other", "Other"
+
+
+class ResourceTag(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class RestrictedContentQuerySet(ScopedQuerySet):
+    """Content an admin may restrict to tiers (and, for resources, to accounts).
+
+    Internal users see everything. Partners see what is published and open to their tier (no
+    tiers: every tier) and, where the model has ``accounts``, to an account they can view (the
+    guardian-backed ``PartnerAccount.visible_to``; no accounts: every account).
+    """
+
+    def visible_to(self, user):
+        from partners.models import PartnerAccount
+
+        role = role_of(user)
+        if role.is_internal:
+            return self.all()
+        if not role.is_partner:
+            return self.none()
+        contact = partner_contact(user)
+        tier_id = contact.account.tier_id if contact is not None else None
+        rows = self.filter(published=True).filter(
+            models.Q(tiers__isnull=True) | models.Q(tiers=tier_id)
+        )
+        if any(f.name == "accounts" for f in self.model._meta.get_fields()):
+            rows = rows.filter(
+                models.Q(accounts__isnull=True)
+                | models.Q(accounts__in=PartnerAccount.objects.visible_to(user))
+            )
+        return rows.distinct()
+
+
+def resource_upload_to(resource, filename: str) -> str:
+    return f"resources/{timezone.now():%Y/%m}/{filename}"
+
+
+class Resource(models.Model):
+    """A file in the partner library: a deck, a price list, a battle card, a logo…"""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+    category = models.CharField(
+        max_length=20, choices=ResourceCategory.choices, default=ResourceCategory.DOCUMENT
+    )
+    tags = models.ManyToManyField(ResourceTag, blank=True, related_name="resources")
+    tiers = models.ManyToManyField(
+        "partners.Tier",
+        blank=True,
+        related_name="+",
+        help_text="Tiers that may see it (none: every tier).",
+    )
+    accounts = models.ManyToManyField(
+        "partners.PartnerAccount",
+        blank=True,
+        related_name="+",
+        help_text="Partner accounts that may see it (none: every account).",
+    )
+    file = models.FileField(upload_to=resource_upload_to)
+    file_size = models.PositiveBigIntegerField(default=0, editable=False)
+    version = models.CharField(max_length=20, blank=True)
+    published_on = models.DateField(default=timezone.localdate)
+    published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "title", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class ResourceDownloadQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        """Download counts of the accounts the user sees."""
+        from partners.models import PartnerAccount
+
+        role = role_of(user)
+        if role.is_internal and sees_everything(user, self.model):
+            return self.all()
+        return self.filter(account__in=PartnerAccount.objects.visible_to(user))
+
+
+class ResourceDownload(models.Model):
+    """How often one account downloaded one resource (one row per pair, counted up)."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="downloads")
+    account = models.ForeignKey(
+        "partners.PartnerAccount", on_delete=models.CASCADE, related_name="+"
+    )
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    objects = ResourceDownloadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "account"], name="download_count_per_account"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account} × {self.count}: {self.resource}"
+
+
+class Article(models.Model):
+    """A knowledge-base / FAQ article (sanitised Markdown)."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    category = models.CharField(max_length=80, blank=True)
+    body = models.TextField(help_text="Markdown; scripts and event handlers are removed.")
+    tiers = models.ManyToManyField(
+        "partners.Tier",
+        blank=True,
+        related_name="+",
+        help_text="Tiers that may see it (none: every tier).",
+    )
+    published = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category", "position", "title", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+# --- onboarding checklists ----------------------------------------------------------------------
+
+
+class ChecklistTemplate(models.Model):
+    """The onboarding checklist of a tier (or the default, without a tier)."""
+
+    name = models.CharField(max_length=120)
+    tier = models.OneToOneField(
+        "partners.Tier",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="checklist",
+        help_text="Leave blank for the default checklist.",
+    )
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tier__rank", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class StepCheck(models.TextChoices):
+    MANUAL = "manual", "Ticked by a partner admin"
+    PROFILE_COMPLETE = "profile_complete", "Company profile complete"
+    COLLEAGUE_INVITED = "colleague_invited", "A colleague invited"
+    COURSE_COMPLETED = "course_completed", "A course completed"
+    DEAL_REGISTERED = "deal_registered", "A first deal registered"
+
+
+class ChecklistStep(models.Model):
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=150)
+    description = models.CharField(max_length=500, blank=True)
+    ticks_when = models.CharField(
+        "ticks itself when", max_length=20, choices=StepCheck.choices, default=StepCheck.MANUAL
+    )
+    course = models.ForeignKey(
+        Course,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For “a course completed”: which one.",
+    )
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["template", "position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class ChecklistItemQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        from partners.models import PartnerAccount
+
+        role = role_of(user)
+        if role.is_internal and sees_everything(user, self.model):
+            return self.all()
+        return self.filter(account__in=PartnerAccount.objects.visible_to(user))
+
+
+class ChecklistItem(models.Model):
+    """One step of an account's onboarding checklist, done or not."""
+
+    account = models.ForeignKey(
+        "partners.PartnerAccount", on_delete=models.CASCADE, related_name="checklist_items"
+    )
+    step = models.ForeignKey(ChecklistStep, on_delete=models.CASCADE, related_name="items")
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ticked_automatically = models.BooleanField(default=False)
+
+    objects = ChecklistItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["step__position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "step"], name="checklist_step_once")
+        ]
+
+    def __str__(self):
+        return f"{self.account}: {self.step}"
