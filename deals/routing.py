@@ -14,6 +14,7 @@ placed, so that one run spreads its leads instead of burying the top partner.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,13 +48,25 @@ class Candidate:
     rank: int
     acceptance_hours: int
     open_leads: int
+    folded_name: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.folded_name = self.name.casefold()
 
     @property
     def score(self) -> Fraction:
         return Fraction(self.rank, 1 + self.open_leads)
 
-    def sort_key(self):
-        return (-self.score, self.open_leads, -self.rank, self.name.casefold(), self.pk)
+    def sort_key(self) -> tuple:
+        """Best first: the highest score, then fewer open leads, the higher tier, the name.
+
+        The score is compared as the float ``rank / (1 + open)``, which orders exactly like the
+        fraction: equal fractions divide to the same float, and unequal ones differ by at least
+        ``1 / (d1 * d2)``, far more than the rounding while ``rank * d < 2**52`` (a tier's rank
+        is a small integer, below 2**15, so up to 2**37 open leads).
+        """
+        rank, held = self.rank, self.open_leads
+        return (-rank / (1 + held), held, -rank, self.folded_name, self.pk)
 
     def describe(self, *, with_name: bool = True) -> str:
         tier = f"{self.tier_name} (rank {self.rank})" if self.tier_id else "no tier (rank 0)"
@@ -293,45 +306,137 @@ def choose_partners(
     for lead_id, account_ids in (exclude or {}).items():
         never[lead_id] |= set(account_ids)
     families = product_families(lead_ids)
+    router = _Router(loaded, candidates)
     decisions = []
     for lead in leads:
-        decision = _decide(lead, loaded, candidates, never.get(lead.pk, set()), families)
+        decision = router.decide(lead, never.get(lead.pk, set()), families.get(lead.pk, set()))
         if decision.candidate is not None:
             decision.candidate.open_leads += 1  # the next lead of this run sees the new load
+            router.moved(decision.candidate)
         decisions.append(decision)
     return decisions
 
 
-def _decide(lead, rules, candidates, never, families) -> Decision:
-    skipped = []
-    for rule in rules:
-        why_not = rule.why_not(lead, families.get(lead.pk, set()))
-        if why_not:
-            skipped.append(f'Rule "{rule.name}": {why_not}.')
-            continue
-        allowed = [c for c in candidates if c.pk not in never and rule.allows(c, lead)]
-        if not allowed:
-            skipped.append(f'Rule "{rule.name}": {rule.nobody_qualifies(lead)}.')
-            continue
-        allowed.sort(key=Candidate.sort_key)
-        winner = allowed[0]
-        note = f"{rule.title()}: {winner.describe()}"
-        if len(allowed) > 1:
-            runner_up = allowed[1]
-            note += f"; runner-up {runner_up.describe()}"
-            if runner_up.score == winner.score:
-                note += f" ({_tie_break(winner, runner_up)})"
-            if len(allowed) > 2:
-                note += f"; {len(allowed)} partners qualified"
-            note += "."
-        else:
-            note += "; the only partner that qualified."
-        if skipped:
-            note += " Tried first: " + " ".join(skipped)
-        summary = f'Assigned by the rule "{rule.name}": {winner.describe(with_name=False)}.'
-        return Decision(lead, winner, rule.rule, note, summary)
-    note = "No assignment rule found a partner, so the lead stays in the pool. " + " ".join(skipped)
-    return Decision(lead, None, None, note + " Assign it by hand, or ask an admin for a rule.")
+class _Pool:
+    """The candidates one rule allows for leads of one kind (same tiers, and the same region /
+    country / industry where the rule asks so), kept in a heap on ``Candidate.sort_key``.
+
+    A placed candidate's key only gets worse (one more open lead), so the heap is fixed lazily:
+    an entry whose key is stale is re-pushed with the current key when it reaches the top, and
+    the top entry with a current key is the best candidate of the pool.
+    """
+
+    __slots__ = ("candidates", "heap", "members")
+
+    def __init__(self, candidates: list[Candidate]):
+        self.candidates = candidates
+        self.members = frozenset(c.pk for c in candidates)
+        self.heap: list | None = None
+
+    def best_two(self, keys: dict, never: set[int]) -> tuple[list[Candidate], int]:
+        """The best two candidates not in ``never`` (best first) and how many qualify."""
+        count = len(self.members) - (len(never & self.members) if never else 0)
+        if not count:
+            return [], 0
+        heap = self.heap
+        if heap is None:
+            heap = self.heap = [(keys[c.pk], c) for c in self.candidates]
+            heapq.heapify(heap)
+        picked, aside = [], []
+        while heap and len(picked) < 2:
+            key, candidate = heap[0]
+            current = keys[candidate.pk]
+            if key is not current:
+                heapq.heapreplace(heap, (current, candidate))
+                continue
+            aside.append(heapq.heappop(heap))
+            if candidate.pk not in never:
+                picked.append(candidate)
+        for entry in aside:
+            heapq.heappush(heap, entry)
+        return picked, count
+
+
+class _Router:
+    """One batch's candidates indexed once for the rules: per rule, the candidates of its tiers
+    grouped by the values the rule compares with the lead's (keys kept current as leads are
+    placed), so that each lead costs a few heap steps instead of a sort of every candidate."""
+
+    def __init__(self, rules: list[_Rule], candidates: list[Candidate]):
+        self.rules = rules
+        self.keys = {c.pk: c.sort_key() for c in candidates}
+        self.titles = {id(rule): rule.title() for rule in rules}
+        self.pools: list[dict[tuple, _Pool]] = []
+        for rule in rules:
+            groups: dict[tuple, list[Candidate]] = defaultdict(list)
+            for candidate in candidates:
+                if rule.tier_ids and candidate.tier_id not in rule.tier_ids:
+                    continue
+                groups[self._partner_group(rule, candidate)].append(candidate)
+            self.pools.append({group: _Pool(members) for group, members in groups.items()})
+
+    @staticmethod
+    def _partner_group(rule: _Rule, candidate: Candidate) -> tuple:
+        r = rule.rule
+        return (
+            candidate.region if r.same_region else None,
+            candidate.country if r.same_country else None,
+            candidate.industry if r.same_industry else None,
+        )
+
+    @staticmethod
+    def _lead_group(rule: _Rule, lead: Lead) -> tuple | None:
+        """The group of candidates ``rule.allows`` for ``lead``; None: nobody (a lead without
+        the value can't be matched on it)."""
+        r = rule.rule
+        if (
+            (r.same_region and not lead.region)
+            or (r.same_country and not lead.country)
+            or (r.same_industry and not lead.industry)
+        ):
+            return None
+        return (
+            lead.region if r.same_region else None,
+            lead.country.strip().casefold() if r.same_country else None,
+            lead.industry if r.same_industry else None,
+        )
+
+    def moved(self, candidate: Candidate) -> None:
+        """``candidate.open_leads`` changed: its place in every pool follows."""
+        self.keys[candidate.pk] = candidate.sort_key()
+
+    def decide(self, lead: Lead, never: set[int], families: set[str]) -> Decision:
+        skipped = []
+        for rule, pools in zip(self.rules, self.pools, strict=True):
+            why_not = rule.why_not(lead, families)
+            if why_not:
+                skipped.append(f'Rule "{rule.name}": {why_not}.')
+                continue
+            group = self._lead_group(rule, lead)
+            pool = pools.get(group) if group is not None else None
+            best, count = pool.best_two(self.keys, never) if pool is not None else ([], 0)
+            if not best:
+                skipped.append(f'Rule "{rule.name}": {rule.nobody_qualifies(lead)}.')
+                continue
+            winner = best[0]
+            note = f"{self.titles[id(rule)]}: {winner.describe()}"
+            if count > 1:
+                runner_up = best[1]
+                note += f"; runner-up {runner_up.describe()}"
+                if runner_up.score == winner.score:
+                    note += f" ({_tie_break(winner, runner_up)})"
+                if count > 2:
+                    note += f"; {count} partners qualified"
+                note += "."
+            else:
+                note += "; the only partner that qualified."
+            if skipped:
+                note += " Tried first: " + " ".join(skipped)
+            summary = f'Assigned by the rule "{rule.name}": {winner.describe(with_name=False)}.'
+            return Decision(lead, winner, rule.rule, note, summary)
+        note = "No assignment rule found a partner, so the lead stays in the pool. "
+        note += " ".join(skipped)
+        return Decision(lead, None, None, note + " Assign it by hand, or ask an admin for a rule.")
 
 
 def _tie_break(winner: Candidate, runner_up: Candidate) -> str:

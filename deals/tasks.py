@@ -161,56 +161,98 @@ def _registration_message(event, kind: str) -> tuple[str, str]:
     return f"Extension decided: {company}", reason
 
 
+#: Registration steps the partner is told about: the submitter and the account's partner admins.
+PARTNER_REGISTRATION_KINDS = frozenset(
+    {"approved", "rejected", "returned", "expired", "expiring", "extension_decided"}
+)
+#: Registration steps the vendor is told about: the account's manager (or, with none, the admins).
+VENDOR_REGISTRATION_KINDS = frozenset({"submitted", "extension_requested"})
+
+
 @shared_task(name="deals.notify_registration", ignore_result=True, **RETRY)
 def notify_registration(event_id: int, kind: str = "") -> int:
     """Tell the right people about a registration's step: its manager (or, with none, the
     admins) when it is submitted or an extension is asked for; the person who registered it and
     the account's partner admins when it is decided, expiring or expired. Once per event."""
+    return _notify_registration_events([event_id], kind)
+
+
+@shared_task(name="deals.notify_registrations", ignore_result=True, **RETRY)
+def notify_registrations(event_ids: list[int], kind: str = "") -> int:
+    """``notify_registration`` for a batch of events (the expiry and warning runs): each event
+    once, under its own key, so that a re-run tells nobody twice. Returns the new bell entries."""
+    return _notify_registration_events(event_ids, kind)
+
+
+def _notify_registration_events(event_ids, kind: str = "") -> int:
+    """Notify each event of ``event_ids`` (``kind``, or each event's new status): three queries
+    load what all of them need (the events with their registrations and accounts, the portal
+    users of the accounts, the admins when a manager is missing), then one bell and email each."""
     from django.contrib.auth import get_user_model
-    from django.db.models import Q
 
     from deals.models import RegistrationEvent
-    from prm.notifications import notify
 
-    event = (
+    events = list(
         RegistrationEvent.objects.select_related(
             "registration__account__manager", "registration__created_by"
         )
-        .filter(pk=event_id)
-        .first()
+        .filter(pk__in=list(event_ids))
+        .order_by("pk")
     )
-    if event is None:
-        return 0
-    registration = event.registration
-    account = registration.account
-    kind = kind or event.to_status
-    users = get_user_model().objects.filter(is_active=True)
-    if kind in ("submitted", "extension_requested"):
-        manager = account.manager
-        recipients = (
-            [manager]
-            if manager is not None and manager.is_active
-            else list(users.filter(is_superuser=True))
+    kinds = {event.pk: kind or event.to_status for event in events}
+    # The partner admins, and the submitter while still a portal user of this account (one who
+    # moved to another partner must not read about it); nobody at a blocked account.
+    told_accounts = {
+        event.registration.account_id
+        for event in events
+        if kinds[event.pk] in PARTNER_REGISTRATION_KINDS
+        and not event.registration.account.is_blocked
+    }
+    portal_users = defaultdict(list)
+    if told_accounts:
+        contacts = Contact.objects.filter(
+            account_id__in=told_accounts,
+            portal_access__in=(PortalAccess.ADMIN, PortalAccess.MEMBER),
+            user__is_active=True,
+        ).select_related("user")
+        for contact in contacts.order_by("pk"):
+            portal_users[contact.account_id].append(contact)
+    admins = None
+    created = 0
+    for event in events:
+        registration = event.registration
+        account = registration.account
+        event_kind = kinds[event.pk]
+        if event_kind in VENDOR_REGISTRATION_KINDS:
+            manager = account.manager
+            if manager is not None and manager.is_active:
+                recipients = [manager]
+            else:
+                if admins is None:
+                    admins = list(
+                        get_user_model().objects.filter(is_active=True, is_superuser=True)
+                    )
+                recipients = admins
+        elif event_kind in PARTNER_REGISTRATION_KINDS:
+            if account.is_blocked:
+                continue
+            recipients = [
+                contact.user
+                for contact in portal_users[account.pk]
+                if contact.portal_access == PortalAccess.ADMIN
+                or contact.user_id == registration.created_by_id
+            ]
+        else:
+            continue
+        key = f"registration-{event_kind}:{event.pk}"
+        if event_kind == "expiring":
+            key = f"registration-expiring:{registration.pk}:{registration.expires_on}"
+        title, body = _registration_message(event, event_kind)
+        created += notify(
+            key,
+            recipients,
+            title=title,
+            body=body,
+            url=_registration_url(registration.pk),
         )
-    elif kind in ("approved", "rejected", "returned", "expired", "expiring", "extension_decided"):
-        if account.is_blocked:
-            return 0
-        # The partner admins, and the submitter while still a portal user of this account (one
-        # who moved to another partner must not read about it).
-        recipients = users.filter(contact__account=account).filter(
-            Q(contact__portal_access=PortalAccess.ADMIN)
-            | Q(pk=registration.created_by_id, contact__portal_access=PortalAccess.MEMBER)
-        )
-    else:
-        return 0
-    key = f"registration-{kind}:{event.pk}"
-    if kind == "expiring":
-        key = f"registration-expiring:{registration.pk}:{registration.expires_on}"
-    title, body = _registration_message(event, kind)
-    return notify(
-        key,
-        recipients,
-        title=title,
-        body=body,
-        url=_registration_url(registration.pk),
-    )
+    return created

@@ -23,11 +23,19 @@ def enqueue(task, *args, **kwargs) -> None:
     transaction.on_commit(lambda: _publish(name, list(args), kwargs))
 
 
+def _task_named(app, task_name: str):
+    """The registered task; a task sent by name from an app that does not import the other
+    one's ``tasks`` module is found once every app's tasks are imported (autodiscovery)."""
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[task_name]
+
+
 def _publish(task_name: str, args: list, kwargs: dict) -> bool:
     from prm.celery import app
 
     try:
-        app.tasks[task_name].apply_async(args=args, kwargs=kwargs)
+        _task_named(app, task_name).apply_async(args=args, kwargs=kwargs)
     except Exception as exc:  # noqa: BLE001 - any broker failure must keep the work
         if app.conf.task_always_eager:
             raise

@@ -774,3 +774,49 @@ def test_the_admin_runs_the_rules_on_selected_leads(client, world, tiers):
     assert "1 of 1 waiting lead(s) sent to partners" in response.content.decode()
     lead.refresh_from_db()
     assert lead.account.name == "Sakura Systems"
+
+
+def test_a_large_batch_places_each_lead_as_a_full_ranking_would(world, tiers):
+    """Many partners with equal scores, names differing only in case, exclusions: each lead of a
+    batch goes to the best partner of a full ranking (score, fewer open leads, higher tier,
+    name, creation), the runner-up named is the second, and each placement counts at once."""
+    from fractions import Fraction
+
+    rule("Same country", same_country=True)
+    countries = ["Japan", "Korea"]
+    names = ["Sakura", "sakura", "SAKURA", "Ume", "ume", "Kaede"]
+    for i in range(24):
+        tier = [tiers["Registered"], tiers["Silver"], None, tiers["Platinum"]][i // 6 % 4]
+        partner(world, f"{names[i % 6]} {i // 6}", tier, country=countries[i // 3 % 2])
+    holding(PartnerAccount.objects.get(name="Kaede 0"), 3)
+    leads = [
+        Lead.objects.create(company=f"Lead {i}", region="apac", country=countries[i % 3 % 2])
+        for i in range(60)
+    ]
+    candidates = routing.load_candidates()
+    exclude = {lead.pk: {candidates[(i * 7) % len(candidates)].pk} for i, lead in enumerate(leads)}
+
+    decisions = routing.choose_partners(leads, exclude=exclude)
+
+    def ranking(candidate):
+        name = candidate.name.casefold()
+        held = candidate.open_leads
+        return (-Fraction(candidate.rank, 1 + held), held, -candidate.rank, name, candidate.pk)
+
+    for lead, decision in zip(leads, decisions, strict=True):
+        allowed = sorted(
+            (
+                c
+                for c in candidates
+                if c.country == lead.country.casefold() and c.pk not in exclude[lead.pk]
+            ),
+            key=ranking,
+        )
+        best, second = allowed[0], allowed[1]
+        assert decision.account_id == best.pk, decision.note
+        assert f"runner-up {second.describe()}" in decision.note
+        assert f"{len(allowed)} partners qualified" in decision.note
+        best.open_leads += 1
+    notes = " ".join(decision.note for decision in decisions)
+    for tie_break in ("by fewer open leads", "by name"):
+        assert f"tie broken {tie_break}" in notes

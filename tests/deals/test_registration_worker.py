@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from deals import services
 from deals.models import DealRegistration, Product, RegistrationEvent, RegistrationStatus
-from deals.tasks import expire_registrations, notify_registration, warn_expiring_registrations
+from deals.tasks import (
+    expire_registrations,
+    notify_registration,
+    notify_registrations,
+    warn_expiring_registrations,
+)
 from prm.models import Notification
 from prm.testing.world import build_world
 
@@ -138,12 +143,21 @@ def test_expiry_and_its_warning_run_once_when_the_tasks_run_twice(live_worker):
         assert notes.count() == count * len(told)
         assert set(notes.values_list("user__email", flat=True)) == told
 
-    # Running the notifications again tells nobody twice. The worker ran one per new event,
+    # The worker ran one notification task for the expiry run and one for the warning run,
     # none for the second runs of the tasks.
+    assert len(_wait_for_runs(live_worker, "deals.notify_registrations", 2)) == 2
+    assert len(_runs(live_worker.log(), "deals.notify_registration")) == earlier
+
+    # Running the notifications again, in a batch or one by one, tells nobody twice.
+    expired_ids = list(
+        new_events.filter(to_status=RegistrationStatus.EXPIRED).values_list("pk", flat=True)
+    )
+    notify_registrations.delay(expired_ids)
     for event in new_events.order_by("pk"):
         kind = "expiring" if event.registration_id == ending.pk else ""
         sent = notify_registration.delay(event.pk, kind=kind)
     _wait_for_result(live_worker, sent)
-    assert len(_runs(live_worker.log(), "deals.notify_registration")) == earlier + 3 + 3
+    assert len(_runs(live_worker.log(), "deals.notify_registrations")) == 3
+    assert len(_runs(live_worker.log(), "deals.notify_registration")) == earlier + 3
     assert bells() == notified
     assert emails() == expected_emails
