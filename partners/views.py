@@ -24,6 +24,7 @@ from partners.models import Contact, PartnerAccount, PortalTab
 from partners.navigation import portal_tab, require_tab, workspace_for
 from partners.tables import PartnerAccountTable
 from prm.access import get_visible_or_404, require, role_of
+from prm.portal import home_panels
 from prm.views import ScopedTableView, apply_errors, render_htmx_or_redirect
 
 # --- portal ---------------------------------------------------------------------------------
@@ -36,6 +37,7 @@ def portal_home(request):
         return redirect("home")
     data = selectors.portal_home_data(request.user)
     data["workspace"] = workspace_for(request.user)
+    data["home_panels"] = home_panels(request)  # contributed by other apps (prm.portal)
     return render(request, "partners/portal_home.html", data)
 
 

@@ -150,6 +150,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.remind_expiring_certificates",
         "schedule": 6 * 3600.0,  # a few times a day: each certificate is reminded once
     },
+    "refresh-checklists": {"task": "training.refresh_checklists", "schedule": 3600.0},
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -220,6 +221,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 PRM_INVITATION_DAYS = env.int("PRM_INVITATION_DAYS", default=7)
+# Largest file an admin may upload to the resource library (training.admin.ResourceForm).
+PRM_MAX_UPLOAD_MB = env.int("PRM_MAX_UPLOAD_MB", default=25)
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False

@@ -80,6 +80,26 @@ class ScopedTableView(SingleTableMixin, FilterView):
         return super().render_to_response(context, **kwargs)
 
 
+def page_of(request, items, per_page: int, param: str = "page"):
+    """One page of ``items`` without a COUNT(*) (one extra row tells whether a next page
+    exists); a page past the end, or not a number, shows the first page instead of an error.
+    The page carries ``previous_url`` and ``next_url`` that keep the other query parameters."""
+    paginator = LazyPaginator(items, per_page)
+    try:
+        page = paginator.page(request.GET.get(param) or 1)
+    except (EmptyPage, PageNotAnInteger):
+        page = paginator.page(1)
+    query = request.GET.copy()
+
+    def link(number):
+        query[param] = number
+        return f"?{query.urlencode()}"
+
+    page.previous_url = link(page.previous_page_number()) if page.has_previous() else ""
+    page.next_url = link(page.next_page_number()) if page.has_next() else ""
+    return page
+
+
 def apply_errors(form, error) -> None:
     """A service's ValidationError shown on the form: at its field when the form has one."""
     if hasattr(error, "error_dict"):
@@ -132,12 +152,7 @@ def notification_list(request):
     notifications = Notification.objects.visible_to(request.user).order_by("-created_at", "-pk")
     if only_unread:
         notifications = notifications.unread()
-    # Lazy: no COUNT(*) over a long history, one extra row tells whether a next page exists.
-    paginator = LazyPaginator(notifications, NOTIFICATIONS_PER_PAGE)
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except (EmptyPage, PageNotAnInteger):
-        page = paginator.page(1)
+    page = page_of(request, notifications, NOTIFICATIONS_PER_PAGE)
     return render(
         request,
         "prm/notifications.html",

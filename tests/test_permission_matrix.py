@@ -171,6 +171,12 @@ ADMIN_ROWS = {
     "training.lessonprogress": lambda: _training_rows()["enrollment"].progress.get(),
     "training.quizattempt": lambda: _training_rows()["enrollment"].attempts.get(),
     "training.certificate": lambda: _training_rows()["certificate"],
+    "training.checklisttemplate": lambda: _onboarding_item_of_a().step.template,
+    "training.checklistitem": lambda: _onboarding_item_of_a(),
+    "training.resource": lambda: _resource_of_a(),
+    "training.resourcetag": lambda: _resource_tag(),
+    "training.resourcedownload": lambda: _download_of_a(),
+    "training.article": lambda: _platinum_article(),
     "prm.notification": lambda: Notification.objects.create(
         user=make_user("bell-sample@vendor.example"), key="matrix", title="Matrix"
     ),
@@ -523,6 +529,88 @@ OTHER_TIER_PAGE = everyone(200, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 404))
 OTHER_TIER_ACTION = everyone(403, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 404))
 
 
+def _onboarding_item_of_a():
+    """A's item of a manual step of the Gold onboarding checklist (once: later calls find it)."""
+    from training import services as training_services
+    from training.models import ChecklistItem, ChecklistStep, ChecklistTemplate
+
+    account = PartnerAccount.objects.get(name="Northwind Systems")
+    template, _ = ChecklistTemplate.objects.get_or_create(
+        tier=account.tier, defaults={"name": "Matrix onboarding"}
+    )
+    step, _ = ChecklistStep.objects.get_or_create(
+        template=template, title="Matrix kick-off call", defaults={"ticks_when": "manual"}
+    )
+    training_services.ensure_checklist(account)
+    return ChecklistItem.objects.get(account=account, step=step)
+
+
+def onboarding_item_of_a(w):
+    return {"pk": _onboarding_item_of_a().pk}
+
+
+# --- library ---
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _library_media_root(tmp_path_factory):
+    """The library's files (admin rows, downloads) go to a temporary directory."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media")):
+        yield
+
+
+def _resource_of_a():
+    """A small PDF open to account A only (once: later calls find it)."""
+    from django.core.files.base import ContentFile
+
+    from training.models import Resource
+
+    resource = Resource.objects.filter(title="Matrix resource of A").first()
+    if resource is None:
+        resource = Resource(title="Matrix resource of A", file_size=9)
+        resource.file.save("matrix.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+        resource.save()
+        resource.accounts.add(PartnerAccount.objects.get(name="Northwind Systems"))
+    return resource
+
+
+def resource_of_a(w):
+    return {"pk": _resource_of_a().pk}
+
+
+def _platinum_article():
+    """A published FAQ article open only to a tier nobody in the world is on."""
+    from training.models import Article
+
+    article, created = Article.objects.get_or_create(
+        slug="matrix-platinum-faq", defaults={"title": "Matrix Platinum FAQ", "body": "Hi"}
+    )
+    if created:
+        article.tiers.add(Tier.objects.create(name="Matrix Platinum FAQ tier", rank=91))
+    return article
+
+
+def _resource_tag():
+    from training.models import ResourceTag
+
+    return ResourceTag.objects.get_or_create(slug="matrix-tag", defaults={"name": "Matrix tag"})[0]
+
+
+def _download_of_a():
+    from training.models import ResourceDownload
+
+    row, _ = ResourceDownload.objects.get_or_create(
+        resource=_resource_of_a(), account=PartnerAccount.objects.get(name="Northwind Systems")
+    )
+    return row
+
+
+# A's resource: its people and every internal user (the whole library); B: 404.
+A_RESOURCE = {**A_PAGE_FOR_VIEWERS, "other_manager": 200}
+
+
 CASES: dict[str, Case] = {
     # --- project ------------------------------------------------------------------------------
     "home": Case(
@@ -788,6 +876,38 @@ CASES: dict[str, Case] = {
     ),
     "training:status": Case(MANAGER_PAGE, why="The managers' training status of their partners."),
     "training:status_export": Case(MANAGER_PAGE, why="The CSV of the same list."),
+    # --- training: onboarding checklists ----------------------------------------------------
+    "training:onboarding": Case(
+        everyone(403, anonymous=LOGIN, **dict.fromkeys(PARTNERS, 200)),
+        why="One's own company's checklist; internal users open a partner's (403 here).",
+    ),
+    "training:onboarding_account": Case(
+        A_PAGE_FOR_VIEWERS, kwargs=account_a, why="A's checklist: its people, its manager, admins."
+    ),
+    "training:onboarding_tick": Case(
+        {**A_PAGE_FOR_VIEWERS, "member_a": 403, "manager": 403, "admin": 403}
+        | {"partner_admin_a": REDIRECT},
+        kwargs=onboarding_item_of_a,
+        method="POST",
+        data=lambda w: {"done": "1"},
+        why="Manual steps are ticked by the account's partner admins only; others who see it: 403.",
+    ),
+    # --- training: resource library and FAQ ------------------------------------------------
+    "training:resource_list": Case(
+        everyone(200, anonymous=LOGIN), why="Resources of one's tier and account (all: internal)."
+    ),
+    "training:resource": Case(A_RESOURCE, kwargs=resource_of_a, why="Restricted to account A."),
+    "training:resource_download": Case(
+        A_RESOURCE, kwargs=resource_of_a, why="The file itself: the same 404 as its page."
+    ),
+    "training:article_list": Case(
+        everyone(200, anonymous=LOGIN), why="The FAQ articles of one's tier (all: internal)."
+    ),
+    "training:article": Case(
+        OTHER_TIER_PAGE,
+        kwargs=lambda w: {"slug": _platinum_article().slug},
+        why="Another tier's article: 404 for every partner, a preview for internal users.",
+    ),
     # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
     "account_login": Case(
         everyone(Redirect("home"), anonymous=200),
@@ -969,6 +1089,7 @@ OF_ACCOUNT_A = {
         protected_registration_of_a,
         extension_of_a,
         certificate_of_a,
+        onboarding_item_of_a,
     )
 }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from prm.testing.fixtures import login_as
 from prm.testing.world import grow_world, make_invitation
@@ -31,7 +32,8 @@ class Page:
 LIST = "/partners/"
 FILTERED = "/partners/?q=grown&status=active&region=emea&tier={w.tier.pk}&sort=-tier"
 PAGES = {
-    "portal home": Page("partner_admin_a", lambda w: "/portal/", 11, "Colleagues signed up"),
+    # + the onboarding panel (training, through prm.portal): 2 queries without a checklist
+    "portal home": Page("partner_admin_a", lambda w: "/portal/", 13, "Colleagues signed up"),
     "partner list (manager)": Page("manager", lambda w: LIST, 10, "Grown Partner 000"),
     "partner list (admin)": Page("admin", lambda w: LIST, 7, "Grown Partner 000"),
     "partner list filtered (manager)": Page(
@@ -85,6 +87,23 @@ def _request(client, url):
         body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == 200, (url, response.status_code, response.get("Location"))
     return [q["sql"] for q in queries.captured_queries], body.decode()
+
+
+def assert_same_cost_with_more_rows(client, world, spec, assert_max_num_queries, *, grow):
+    """``spec``'s page costs the same number of queries before and after ``grow()`` adds rows,
+    stays within its bound, shows the grown rows and runs no exact COUNT(*)."""
+    login_as(client, getattr(world, spec.persona))
+    url = spec.url(world)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+    grow()
+    with assert_max_num_queries(spec.max_queries):
+        big, body = _request(client, url)
+    assert spec.shows in body
+    assert len(big) == len(small), "\n".join(
+        ["queries differ with more rows (per-row queries?):", *big]
+    )
+    assert not [q for q in big if "COUNT(*)" in q.upper()], "no exact COUNT(*) on a page view"
 
 
 @pytest.mark.parametrize("page", list(PAGES), ids=list(PAGES))
@@ -249,19 +268,13 @@ def test_lead_pages_cost_the_same_with_10_and_200_leads(
     spec = LEAD_PAGES[page]
     lead_world(world)
     grow_leads(world, 10)
-    login_as(client, getattr(world, spec.persona))
-    url = spec.url(world)
-    _request(client, url)  # warm-up
-    small, _ = _request(client, url)
-
-    grow_leads(world, 190, start=10)
-    with django_assert_max_num_queries(spec.max_queries):
-        big, body = _request(client, url)
-    assert spec.shows in body
-    assert len(big) == len(small), "\n".join(
-        ["queries differ with more rows (per-row queries?):", *big]
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_leads(world, 190, start=10),
     )
-    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
 
 
 # --- the bell: the same count with 10 notifications as with 200 ------------------------------
@@ -440,17 +453,12 @@ def test_pipeline_pages_cost_the_same_with_10_and_200_opportunities(
     spec = OPPORTUNITY_PAGES[page]
     opportunity_world(world)
     grow_opportunities(world, 10)
-    login_as(client, getattr(world, spec.persona))
-    url = spec.url(world)
-    _request(client, url)  # warm-up
-    small, _ = _request(client, url)
-
-    grow_opportunities(world, 190, start=10)
-    with django_assert_max_num_queries(spec.max_queries):
-        big, body = _request(client, url)
-    assert spec.shows in body
-    assert len(big) == len(small), "\n".join(
-        ["queries differ with more rows (per-row queries?):", *big]
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_opportunities(world, 190, start=10),
     )
 
 
@@ -619,19 +627,13 @@ def test_registration_pages_cost_the_same_with_10_and_200_registrations(
     spec = REGISTRATION_PAGES[page]
     registration_world(world)
     grow_registrations(world, 10)
-    login_as(client, getattr(world, spec.persona))
-    url = spec.url(world)
-    _request(client, url)  # warm-up
-    small, _ = _request(client, url)
-
-    grow_registrations(world, 190, start=10)
-    with django_assert_max_num_queries(spec.max_queries):
-        big, body = _request(client, url)
-    assert spec.shows in body
-    assert len(big) == len(small), "\n".join(
-        ["queries differ with more rows (per-row queries?):", *big]
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_registrations(world, 190, start=10),
     )
-    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
 
 
 # --- training: certificates and the managers' training status (10 vs 100 people) --------------
@@ -756,19 +758,13 @@ def test_training_pages_cost_the_same_with_10_and_100_people(
     spec = TRAINING_PAGES[page]
     training_world(world)
     grow_learners(world, 10)
-    login_as(client, getattr(world, spec.persona))
-    url = spec.url(world)
-    _request(client, url)  # warm-up
-    small, _ = _request(client, url)
-
-    grow_learners(world, 90, start=10)
-    with django_assert_max_num_queries(spec.max_queries):
-        big, body = _request(client, url)
-    assert spec.shows in body
-    assert len(big) == len(small), "\n".join(
-        ["queries differ with more rows (per-row queries?):", *big]
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_learners(world, 90, start=10),
     )
-    assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
 
 
 # --- training: the catalogue, my learning, a course, a lesson, a quiz (10 vs 100 rows) -------
@@ -861,20 +857,13 @@ def test_course_lists_cost_the_same_with_10_and_100_courses(
 ):
     spec = COURSE_PAGES[page]
     grow_courses(world, 10)
-    login_as(client, getattr(world, spec.persona))
-    url = spec.url(world)
-    _request(client, url)  # warm-up
-    small, _ = _request(client, url)
-
-    grow_courses(world, 90, start=10)
-    with django_assert_max_num_queries(spec.max_queries):
-        big, body = _request(client, url)
-    assert spec.shows in body
-    assert len(big) == len(small), "\n".join(
-        ["queries differ with more rows (per-row queries?):", *big]
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_courses(world, 90, start=10),
     )
-    # Lesson counts are correlated sub-queries per course shown; never a COUNT of the list.
-    assert not [q for q in big if q.upper().startswith("SELECT COUNT(")]
 
 
 @pytest.mark.parametrize("name", ["course", "lesson", "quiz"])
@@ -904,3 +893,210 @@ def test_course_player_pages_cost_the_same_with_10_and_100_lessons(
         big, body = _request(client, urls[name])
     assert "Grown" in body
     assert len(big) == len(small), "\n".join(["queries differ with more lessons:", *big])
+
+
+# --- training: onboarding checklists (10 vs 60 steps; refresh over 10 vs 100 accounts) --------
+
+
+def grow_checklist(template, count: int, *, start: int = 0) -> None:
+    """Steps of every kind (a course step with its course) on ``template``."""
+    from training.models import ChecklistStep, Course, StepCheck
+
+    kinds = list(StepCheck.values)
+    course = Course.objects.get_or_create(slug="onb-course", defaults={"title": "Onb course"})[0]
+    ChecklistStep.objects.bulk_create(
+        ChecklistStep(
+            template=template,
+            position=i,
+            title=f"Grown step {i:03d}",
+            ticks_when=kinds[i % len(kinds)],
+            course=course if kinds[i % len(kinds)] == StepCheck.COURSE_COMPLETED else None,
+        )
+        for i in range(start, start + count)
+    )
+
+
+ONBOARDING_PAGES = {
+    "onboarding (partner admin)": ("partner_admin_a", lambda w: "/training/onboarding/", 16),
+    "onboarding (member)": ("member_a", lambda w: "/training/onboarding/", 16),
+    "onboarding of A (manager)": (
+        "manager",
+        lambda w: f"/training/onboarding/partners/{w.a.pk}/",
+        16,
+    ),
+    "portal home with a checklist": ("partner_admin_a", lambda w: "/portal/", 17),
+}
+
+
+@pytest.mark.parametrize("name", list(ONBOARDING_PAGES), ids=list(ONBOARDING_PAGES))
+def test_onboarding_pages_cost_the_same_with_10_and_60_steps(
+    client, world, name, django_assert_max_num_queries
+):
+    from training import services
+    from training.models import ChecklistItem, ChecklistTemplate
+
+    persona, url, bound = ONBOARDING_PAGES[name]
+    template = ChecklistTemplate.objects.create(name="Gold onboarding", tier=world.tier)
+    grow_checklist(template, 10)
+    services.ensure_checklist(world.a)
+    ChecklistItem.objects.filter(account=world.a, step__ticks_when="manual").update(
+        done_at=timezone.now(), done_by=world.partner_admin_a
+    )
+    login_as(client, getattr(world, persona))
+    _request(client, url(world))
+    small, _ = _request(client, url(world))
+    grow_checklist(template, 50, start=10)
+    services.ensure_checklist(world.a)
+    ChecklistItem.objects.filter(account=world.a, step__ticks_when="manual").update(
+        done_at=timezone.now(), done_by=world.partner_admin_a
+    )
+    _request(client, url(world))  # the first view after new steps ticks what is already done
+    with django_assert_max_num_queries(bound):
+        big, body = _request(client, url(world))
+    assert "of 60 done" in body
+    assert len(big) == len(small), "\n".join(["queries differ with more steps:", *big])
+
+
+def test_refreshing_checklists_costs_the_same_for_10_and_100_accounts(world):
+    from partners.models import AccountStatus, Contact, PartnerAccount, PortalAccess
+    from training import services
+    from training.models import ChecklistTemplate, Course, Enrollment, EnrollmentStatus
+
+    template = ChecklistTemplate.objects.create(name="Gold onboarding", tier=world.tier)
+    grow_checklist(template, 10)
+    course = Course.objects.get(slug="onb-course")
+    Enrollment.objects.create(user=world.member_a, course=course, status=EnrollmentStatus.COMPLETED)
+
+    def accounts(count, start):
+        made = PartnerAccount.objects.bulk_create(
+            PartnerAccount(
+                name=f"Onboarding {i:03d}",
+                tier=world.tier,
+                status=AccountStatus.ACTIVE,
+                website="https://x.example",
+                phone="1",
+                country="France",
+                industry="software",
+                description="" if i % 2 else "Complete",
+            )
+            for i in range(start, start + count)
+        )
+        ids = [a.pk for a in PartnerAccount.objects.filter(name__startswith="Onboarding ")]
+        ids = ids[start : start + count]
+        Contact.objects.bulk_create(
+            Contact(
+                account_id=pk,
+                first_name="P",
+                last_name=str(n),
+                email=f"p{n}-{pk}@onb.example",
+                portal_access=PortalAccess.MEMBER,
+            )
+            for pk in ids
+            for n in range(2)
+        )
+        assert len(made) == count
+        return ids + [world.a.pk]
+
+    def measure(ids):
+        services.ensure_checklists(ids)
+        with CaptureQueriesContext(connection) as queries:
+            ticked = services.refresh_automatic_steps(ids)
+        return len(queries), ticked
+
+    small, small_ticked = measure(accounts(10, 0))
+    big, big_ticked = measure(accounts(100, 10))
+    assert small_ticked and big_ticked > small_ticked  # checks really ran and ticked
+    assert small == big <= 5
+
+
+# --- training: the resource library and the FAQ (10 vs 100 rows) -----------------------------
+
+
+def grow_library(world, count: int, *, start: int = 0) -> None:
+    """``count`` more resources (two tags each, every third one for account A only, every
+    fourth one for the world's tier) and as many FAQ articles in four categories."""
+    from training.models import Article, Resource, ResourceTag
+
+    tags = [
+        ResourceTag.objects.get_or_create(slug=slug, defaults={"name": slug.title()})[0]
+        for slug in ("pricing", "brand")
+    ]
+    resources = Resource.objects.bulk_create(
+        Resource(
+            title=f"Grown resource {i:03d}",
+            description="Grown for the query counts",
+            category="sales_deck" if i % 2 else "price_list",
+            file=f"resources/grown-{i}.pdf",
+            file_size=1000 + i,
+            version="1.0",
+        )
+        for i in range(start, start + count)
+    )
+    Resource.tags.through.objects.bulk_create(
+        Resource.tags.through(resource=r, resourcetag=t) for r in resources for t in tags
+    )
+    Resource.accounts.through.objects.bulk_create(
+        Resource.accounts.through(resource=r, partneraccount=world.a)
+        for n, r in enumerate(resources)
+        if n % 3 == 0
+    )
+    Resource.tiers.through.objects.bulk_create(
+        Resource.tiers.through(resource=r, tier=world.tier)
+        for n, r in enumerate(resources)
+        if n % 4 == 0
+    )
+    Article.objects.bulk_create(
+        Article(
+            title=f"Grown question {i:03d}?",
+            slug=f"grown-question-{i}",
+            category=f"Topic {i % 4}",
+            body="Grown **answer**.",
+        )
+        for i in range(start, start + count)
+    )
+
+
+LIBRARY = "/training/resources/"
+FAQ = "/training/faq/"
+LIBRARY_PAGES = {
+    "library (member)": Page("member_a", lambda w: LIBRARY, 8, "Grown resource 000"),
+    "library (manager)": Page("manager", lambda w: LIBRARY, 8, "Grown resource 000"),
+    "library filtered (member)": Page(
+        "member_a",
+        lambda w: LIBRARY + "?q=grown&category=price_list&tag=pricing",
+        8,
+        "Grown resource 000",
+    ),
+    "library as a table (partner admin)": Page(
+        "partner_admin_a", lambda w: LIBRARY + "?view=table", 8, "Grown resource 000"
+    ),
+    "resource (member)": Page(
+        "member_a", lambda w: f"/training/resources/{w.first_resource.pk}/", 8, "Download"
+    ),
+    "resource (manager)": Page(
+        "manager", lambda w: f"/training/resources/{w.first_resource.pk}/", 8, "Download"
+    ),
+    "FAQ (member)": Page("member_a", lambda w: FAQ, 8, "Grown question 000?"),
+    "FAQ search (manager)": Page("manager", lambda w: FAQ + "?q=grown", 8, "Grown question 000?"),
+    "FAQ article (member)": Page(
+        "member_a", lambda w: FAQ + "grown-question-0/", 8, "Grown question 004?"
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(LIBRARY_PAGES), ids=list(LIBRARY_PAGES))
+def test_library_pages_cost_the_same_with_10_and_100_rows(
+    client, world, page, django_assert_max_num_queries
+):
+    from training.models import Resource
+
+    spec = LIBRARY_PAGES[page]
+    grow_library(world, 10)
+    world.first_resource = Resource.objects.get(title="Grown resource 000")
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_library(world, 90, start=10),
+    )

@@ -13,8 +13,13 @@ from django.shortcuts import render
 
 from partners.admin import ReadOnlyAdminMixin
 from training import services
+from training.forms import validate_resource_file
 from training.models import (
+    Article,
     Certificate,
+    ChecklistItem,
+    ChecklistStep,
+    ChecklistTemplate,
     Choice,
     Course,
     Enrollment,
@@ -24,6 +29,10 @@ from training.models import (
     QuestionKind,
     Quiz,
     QuizAttempt,
+    Resource,
+    ResourceDownload,
+    ResourceTag,
+    StepCheck,
 )
 
 # --- authoring ----------------------------------------------------------------------------------
@@ -231,3 +240,149 @@ class CertificateAdmin(ReadOnlyRecordAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+# --- onboarding ---------------------------------------------------------------------------------
+
+
+class ChecklistStepForm(forms.ModelForm):
+    class Meta:
+        model = ChecklistStep
+        fields = ("position", "title", "description", "ticks_when", "course")
+
+    def clean(self):
+        data = super().clean()
+        wants_course = data.get("ticks_when") == StepCheck.COURSE_COMPLETED
+        if wants_course and not data.get("course"):
+            self.add_error("course", "Pick the course that ticks this step.")
+        elif not wants_course and data.get("course"):
+            self.add_error(
+                "course", "Only a step that ticks itself when a course is completed has a course."
+            )
+        return data
+
+
+class ChecklistStepInline(admin.TabularInline):
+    model = ChecklistStep
+    form = ChecklistStepForm
+    extra = 0
+    ordering = ("position", "pk")
+    autocomplete_fields = ("course",)
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "tier", "step_count"]
+    list_select_related = ["tier"]
+    search_fields = ["name", "tier__name"]
+    inlines = [ChecklistStepInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(step_total=models.Count("steps"))
+
+    @admin.display(description="steps", ordering="step_total")
+    def step_count(self, obj):
+        return obj.step_total
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ReadOnlyRecordAdmin):
+    list_display = ["account", "step", "done_at", "done_by", "ticked_automatically"]
+    list_filter = ["ticked_automatically", "step__template"]
+    search_fields = ["account__name", "step__title"]
+    list_select_related = ["account", "step", "done_by"]
+
+
+# --- library ------------------------------------------------------------------------------------
+
+
+class ResourceForm(forms.ModelForm):
+    """An upload is checked for type (extension, declared type, first bytes) and size."""
+
+    class Meta:
+        model = Resource
+        fields = (
+            "title",
+            "description",
+            "category",
+            "tags",
+            "file",
+            "version",
+            "published_on",
+            "published",
+            "tiers",
+            "accounts",
+        )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None and "file" in self.changed_data:
+            validate_resource_file(upload)
+        return upload
+
+    def save(self, commit=True):
+        if "file" in self.changed_data and self.cleaned_data.get("file") is not None:
+            self.instance.file_size = self.cleaned_data["file"].size
+        return super().save(commit)
+
+
+@admin.register(ResourceTag)
+class ResourceTagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    form = ResourceForm
+    list_display = ["title", "category", "version", "published_on", "published", "size"]
+    list_filter = ["published", "category", "tags", "tiers"]
+    search_fields = ["title", "description", "tags__name"]
+    filter_horizontal = ["tags", "tiers", "accounts"]
+    date_hierarchy = "published_on"
+    ordering = ["-published_on", "title", "pk"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "description", "category", "tags"]}),
+        ("File", {"fields": ["file", "version", "published_on"]}),
+        (
+            "Who sees it",
+            {
+                "fields": ["published", "tiers", "accounts"],
+                "description": "No tier and no account: every partner sees it.",
+            },
+        ),
+    ]
+
+    @admin.display(description="size", ordering="file_size")
+    def size(self, obj):
+        from django.template.defaultfilters import filesizeformat
+
+        return filesizeformat(obj.file_size)
+
+    @admin.action(description="Publish the selected resources")
+    def publish(self, request, queryset):
+        self.message_user(request, f"{queryset.update(published=True)} resource(s) published.")
+
+    @admin.action(description="Unpublish the selected resources")
+    def unpublish(self, request, queryset):
+        self.message_user(request, f"{queryset.update(published=False)} resource(s) unpublished.")
+
+
+@admin.register(ResourceDownload)
+class ResourceDownloadAdmin(ReadOnlyRecordAdmin):
+    list_display = ["resource", "account", "count", "last_at"]
+    list_filter = ["resource__category"]
+    search_fields = ["resource__title", "account__name"]
+    list_select_related = ["resource", "account"]
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "position", "published", "updated_at"]
+    list_filter = ["published", "category", "tiers"]
+    search_fields = ["title", "category", "body"]
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ["tiers"]
+    ordering = ["category", "position", "title", "pk"]

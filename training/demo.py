@@ -150,11 +150,12 @@ def seed(report) -> None:
 
     from training.models import Course
 
-    if Course.objects.filter(slug="partner-basics").exists():
-        return
-    with transaction.atomic():
-        courses = seed_courses(report)
-        seed_learning(report, courses)
+    if not Course.objects.filter(slug="partner-basics").exists():
+        with transaction.atomic():
+            courses = seed_courses(report)
+            seed_learning(report, courses)
+    seed_onboarding(report)
+    seed_library(report)
 
 
 def seed_courses(report) -> dict:
@@ -270,3 +271,329 @@ def seed_learning(report, courses) -> None:
             Certificate.objects.filter(user=user, course=course).update(
                 issued_on=today - timedelta(days=365 - 21), expires_on=today + timedelta(days=21)
             )
+
+
+# --- onboarding ---------------------------------------------------------------------------------
+
+#: (title, description, ticks_when, course slug) of the default and the Gold checklists.
+DEFAULT_STEPS = [
+    (
+        "Complete your company profile",
+        "Website, phone, country, industry and a short description.",
+        "profile_complete",
+        "",
+    ),
+    (
+        "Invite a colleague",
+        "Give a second person of your company access to the portal.",
+        "colleague_invited",
+        "",
+    ),
+    (
+        "Finish Partner basics",
+        "The short course every partner takes first.",
+        "course_completed",
+        "partner-basics",
+    ),
+    ("Register a first deal", "Protect an opportunity by registering it.", "deal_registered", ""),
+]
+GOLD_STEPS = DEFAULT_STEPS[:3] + [
+    (
+        "Hold the kick-off call",
+        "A first call with your partner manager to plan the quarter.",
+        "manual",
+        "",
+    ),
+    (
+        "Agree on a joint business plan",
+        "Targets and marketing activities for the year.",
+        "manual",
+        "",
+    ),
+    DEFAULT_STEPS[3],
+]
+
+
+def seed_onboarding(report) -> None:
+    """A default checklist and a Gold one, every demo account given its checklist, the steps the
+    system sees done ticked (through the hourly sweep), and a manual step ticked at Northwind."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from partners.models import Tier
+    from training import services
+    from training.models import ChecklistItem, ChecklistStep, ChecklistTemplate, Course
+    from training.tasks import refresh_checklists
+
+    if ChecklistTemplate.objects.exists():
+        return
+    courses = {c.slug: c for c in Course.objects.filter(slug="partner-basics")}
+    with transaction.atomic():
+        templates = [
+            (ChecklistTemplate.objects.create(name="Getting started"), DEFAULT_STEPS),
+        ]
+        gold = Tier.objects.filter(name="Gold").first()
+        if gold is not None:
+            templates.append(
+                (ChecklistTemplate.objects.create(name="Gold onboarding", tier=gold), GOLD_STEPS)
+            )
+        for template, steps in templates:
+            ChecklistStep.objects.bulk_create(
+                ChecklistStep(
+                    template=template,
+                    position=position,
+                    title=title,
+                    description=description,
+                    ticks_when=ticks_when,
+                    course=courses.get(slug),
+                )
+                for position, (title, description, ticks_when, slug) in enumerate(steps, 1)
+            )
+            report.created["checklist templates"] += 1
+        refresh_checklists()
+        alex = get_user_model().objects.filter(email="alex.admin@northwind.example").first()
+        if alex is not None:
+            item = (
+                ChecklistItem.objects.filter(
+                    account_id=alex.contact.account_id, step__ticks_when="manual"
+                )
+                .order_by("step__position")
+                .first()
+            )
+            if item is not None:
+                services.tick_step(actor=alex, item=item)
+    report.created["checklist items"] += ChecklistItem.objects.count()
+
+
+# --- library ------------------------------------------------------------------------------------
+
+#: (name, slug) of the library's tags.
+LIBRARY_TAGS = [
+    ("Network security", "network-security"),
+    ("Cloud", "cloud"),
+    ("Pricing", "pricing"),
+    ("Brand", "brand"),
+    ("Competitive", "competitive"),
+    ("Onboarding", "onboarding"),
+]
+#: (title, category, file name, version, tags, restriction, description); restriction: "",
+#: "gold+" (Gold and Platinum tiers), "northwind" (that account only) or "draft" (unpublished).
+LIBRARY = [
+    (
+        "Secure Edge sales deck",
+        "sales_deck",
+        "secure-edge-deck.pdf",
+        "3.2",
+        ["network-security", "cloud"],
+        "",
+        "The 20-slide pitch for Secure Edge: the problem, the product, three customer stories.",
+    ),
+    (
+        "Partner price list 2026",
+        "price_list",
+        "price-list-2026.pdf",
+        "2026.1",
+        ["pricing"],
+        "gold+",
+        "List prices and partner discounts per tier. Confidential: Gold and Platinum partners.",
+    ),
+    (
+        "Battle card: Secure Edge vs. the incumbents",
+        "battle_card",
+        "battle-card.pdf",
+        "1.4",
+        ["competitive", "network-security"],
+        "",
+        "Objections you will hear and how to answer them, on one page.",
+    ),
+    (
+        "Partner logo pack",
+        "logo",
+        "partner-logo.png",
+        "",
+        ["brand"],
+        "",
+        "The “Certified partner” badge for your website and proposals.",
+    ),
+    (
+        "Cloud Gateway datasheet",
+        "datasheet",
+        "cloud-gateway-datasheet.pdf",
+        "5.0",
+        ["cloud"],
+        "",
+        "Specifications, deployment options and licensing of Cloud Gateway.",
+    ),
+    (
+        "New partner welcome guide",
+        "document",
+        "welcome-guide.pdf",
+        "1.0",
+        ["onboarding"],
+        "",
+        "Who to call, where things are in the portal, and your first 90 days.",
+    ),
+    (
+        "Northwind joint marketing plan",
+        "document",
+        "northwind-marketing-plan.pdf",
+        "0.9",
+        ["brand"],
+        "northwind",
+        "The campaign plan agreed with Northwind Systems for this year.",
+    ),
+    (
+        "Secure Edge 4 launch deck (draft)",
+        "sales_deck",
+        "secure-edge-4-draft.pdf",
+        "0.1",
+        ["network-security"],
+        "draft",
+        "Not published yet: the launch deck for the next major version.",
+    ),
+]
+#: (category, title, slug, Markdown) of the FAQ.
+ARTICLES = [
+    (
+        "Deal registration",
+        "How long is a registered deal protected?",
+        "how-long-is-a-deal-protected",
+        "An approved registration protects the opportunity for **90 days**. Ask your partner "
+        "manager for an extension before it expires if the customer needs more time.",
+    ),
+    (
+        "Deal registration",
+        "Why was my registration returned?",
+        "why-was-my-registration-returned",
+        "Usually because another partner registered the same customer first, or details were "
+        "missing. The reason is on the registration's history.",
+    ),
+    (
+        "Training",
+        "Do certificates expire?",
+        "do-certificates-expire",
+        "Yes: a certificate is valid for the period its course states (usually a year). You "
+        "are reminded **30 days** before it expires.",
+    ),
+    (
+        "Training",
+        "Which courses are required for my tier?",
+        "required-courses",
+        "The catalogue marks them *Required for your tier*. Filter by **Required** to see "
+        "only those.",
+    ),
+    (
+        "Portal",
+        "How do I invite a colleague?",
+        "invite-a-colleague",
+        "Partner admins open **My company**, add the contact and send the invitation. The "
+        "link is valid for 7 days.",
+    ),
+    (
+        "Portal",
+        "Where do I find logos and price lists?",
+        "logos-and-price-lists",
+        "In the [resource library](/training/resources/). Price lists are open to Gold and "
+        "Platinum partners.",
+    ),
+]
+
+
+def demo_pdf(title: str) -> bytes:
+    """A small valid one-page PDF that shows ``title``."""
+    text = title.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 20 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def demo_png(size: int = 32, rgb: tuple[int, int, int] = (13, 110, 253)) -> bytes:
+    """A small valid PNG: a square of one colour."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * size
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
+
+
+def seed_library(report) -> None:
+    """Tags, eight resources (one for Gold and Platinum only, one for Northwind Systems only,
+    one unpublished) with small generated files, some downloads, and six FAQ articles."""
+    from django.core.files.base import ContentFile
+    from django.db import transaction
+
+    from partners.models import PartnerAccount, Tier
+    from training.models import Article, Resource, ResourceDownload, ResourceTag
+
+    with transaction.atomic():
+        tags = {}
+        for name, slug in LIBRARY_TAGS:
+            tags[slug], _ = ResourceTag.objects.get_or_create(slug=slug, defaults={"name": name})
+        gold_plus = list(Tier.objects.filter(name__in=["Gold", "Platinum"]))
+        northwind = PartnerAccount.objects.filter(name="Northwind Systems").first()
+        for title, category, filename, version, tag_slugs, restriction, description in LIBRARY:
+            if Resource.objects.filter(title=title).exists():
+                continue
+            if restriction == "northwind" and northwind is None:
+                continue
+            content = demo_png() if filename.endswith(".png") else demo_pdf(title)
+            resource = Resource(
+                title=title,
+                description=description,
+                category=category,
+                version=version,
+                published=restriction != "draft",
+                file_size=len(content),
+            )
+            resource.file.save(filename, ContentFile(content), save=False)
+            resource.save()
+            resource.tags.set([tags[slug] for slug in tag_slugs])
+            if restriction == "gold+":
+                resource.tiers.set(gold_plus)
+            elif restriction == "northwind":
+                resource.accounts.set([northwind])
+            report.created["resources"] += 1
+            if northwind is not None and restriction in ("", "northwind"):
+                ResourceDownload.objects.get_or_create(
+                    resource=resource, account=northwind, defaults={"count": 3}
+                )
+        for position, (category, title, slug, body) in enumerate(ARTICLES, 1):
+            _, created = Article.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "title": title,
+                    "category": category,
+                    "body": body,
+                    "position": position,
+                },
+            )
+            report.created["FAQ articles"] += int(created)

@@ -64,3 +64,125 @@ def quiz_answers(post) -> dict[int, list[int]]:
         if key.startswith("q-"):
             answers[int(key[2:])] = [int(value) for value in post.getlist(key)]
     return answers
+
+
+# --- library ------------------------------------------------------------------------------------
+
+#: What the resource library accepts, by extension: the Content-Type it is served with, the types
+#: a browser may declare for it on upload, and how its first bytes begin. No SVG, HTML or
+#: executable: those could run script in the portal's origin or on a partner's machine.
+OOXML = "application/vnd.openxmlformats-officedocument"
+RESOURCE_FILE_TYPES = {
+    ".pdf": ("application/pdf", {"application/x-pdf"}, (b"%PDF-",)),
+    ".docx": (f"{OOXML}.wordprocessingml.document", set(), (b"PK\x03\x04",)),
+    ".xlsx": (f"{OOXML}.spreadsheetml.sheet", set(), (b"PK\x03\x04",)),
+    ".pptx": (f"{OOXML}.presentationml.presentation", set(), (b"PK\x03\x04",)),
+    ".png": ("image/png", set(), (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", {"image/pjpeg"}, (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", {"image/pjpeg"}, (b"\xff\xd8\xff",)),
+}
+#: Browsers send this when they don't know a type: the file's first bytes decide then.
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+ALLOWED_UPLOADS = "PDF, Word (.docx), Excel (.xlsx), PowerPoint (.pptx), PNG or JPEG"
+
+
+def resource_extension(name: str) -> str:
+    """The file name's extension, lower case with its dot ("" when there is none)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, extension = base.rpartition(".")
+    return f".{extension.lower()}" if dot and stem else ""
+
+
+def resource_content_type(name: str) -> str:
+    """The Content-Type a library file is served with, from its extension."""
+    entry = RESOURCE_FILE_TYPES.get(resource_extension(name))
+    return entry[0] if entry else UNKNOWN_CONTENT_TYPE
+
+
+def max_upload_bytes() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "PRM_MAX_UPLOAD_MB", 25) * 1024 * 1024
+
+
+def validate_resource_file(upload) -> None:
+    """Refuse a library upload of the wrong type (extension, declared type, first bytes) or over
+    ``PRM_MAX_UPLOAD_MB``, with a message that says which and what is allowed."""
+    limit_mb = max_upload_bytes() // (1024 * 1024)
+    if upload.size > max_upload_bytes():
+        size_mb = upload.size / (1024 * 1024)
+        raise forms.ValidationError(
+            f"“{upload.name}” is {size_mb:.1f} MB; files may be at most {limit_mb} MB.",
+            code="too_large",
+        )
+    extension = resource_extension(upload.name)
+    entry = RESOURCE_FILE_TYPES.get(extension)
+    if entry is None:
+        shown = extension or "without an extension"
+        raise forms.ValidationError(
+            f"“{upload.name}”: files {shown} can't be uploaded. Upload a {ALLOWED_UPLOADS} file.",
+            code="file_type",
+        )
+    content_type, aliases, signatures = entry
+    declared = (getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+    if declared and declared not in {content_type, UNKNOWN_CONTENT_TYPE, *aliases}:
+        raise forms.ValidationError(
+            f"“{upload.name}” was sent as {declared}, which doesn't match its {extension} "
+            f"extension. Upload a {ALLOWED_UPLOADS} file.",
+            code="content_type",
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not head.startswith(signatures):
+        raise forms.ValidationError(
+            f"“{upload.name}” isn't a real {extension} file (its content doesn't match its "
+            "extension).",
+            code="content",
+        )
+
+
+LAYOUT_CHOICES = [("cards", "Cards"), ("table", "Table")]
+
+
+class ResourceFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    category = forms.ChoiceField(label="Category", required=False)
+    tag = forms.ModelChoiceField(
+        label="Tag",
+        queryset=None,
+        required=False,
+        to_field_name="slug",
+        empty_label="Any tag",
+    )
+    view = forms.ChoiceField(label="Show as", choices=LAYOUT_CHOICES, required=False)
+
+    def __init__(self, data=None, *, user, **kwargs):
+        from training.models import ResourceCategory, ResourceTag
+
+        super().__init__(data, **kwargs)
+        self.fields["category"].choices = [("", "Any category"), *ResourceCategory.choices]
+        self.fields["tag"].queryset = ResourceTag.objects.visible_to(user)
+
+    def filters(self) -> dict:
+        """The selector's keyword arguments; an invalid value filters nothing."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "q": data.get("q", "").strip(),
+            "category": data.get("category", ""),
+            "tag": data.get("tag"),
+        }
+
+    @property
+    def layout(self) -> str:
+        value = self.data.get("view", "") if self.data else ""
+        return value if value in dict(LAYOUT_CHOICES) else "cards"
+
+
+class ArticleSearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+
+    def query(self) -> str:
+        return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""

@@ -270,3 +270,62 @@ def my_certificates(user) -> QuerySet:
 
 def is_partner(user) -> bool:
     return role_of(user).is_partner
+
+
+# --- library ------------------------------------------------------------------------------------
+
+
+def library(user, *, q: str = "", category: str = "", tag=None) -> QuerySet:
+    """The resources the user sees (published, of their tier and account), tags prefetched,
+    newest first; searched by title, description and tag name, filtered by category and tag."""
+    from training.models import Resource, ResourceTag
+
+    resources = (
+        Resource.objects.visible_to(user)
+        .prefetch_related(Prefetch("tags", queryset=ResourceTag.objects.order_by("name", "pk")))
+        .order_by("-published_on", "title", "pk")
+    )
+    if q:
+        named = Resource.objects.filter(tags__name__icontains=q).values("pk")
+        resources = resources.filter(
+            Q(title__icontains=q) | Q(description__icontains=q) | Q(pk__in=named)
+        )
+    if category:
+        resources = resources.filter(category=category)
+    if tag is not None:
+        resources = resources.filter(pk__in=Resource.objects.filter(tags=tag).values("pk"))
+    return resources
+
+
+def download_total(resource) -> int:
+    """For internal users: how often partners downloaded a resource, all accounts together."""
+    from django.db.models import Sum
+
+    from training.models import ResourceDownload
+
+    rows = ResourceDownload.objects.filter(resource=resource)
+    return rows.aggregate(downloads=Coalesce(Sum("count"), 0))["downloads"]
+
+
+def my_account_downloads(user, resource) -> int:
+    """How often the partner user's account downloaded a resource (0 for internal users)."""
+    from training.models import ResourceDownload
+
+    contact = partner_contact(user)
+    if contact is None:
+        return 0
+    row = ResourceDownload.objects.filter(resource=resource, account_id=contact.account_id)
+    return row.values_list("count", flat=True).first() or 0
+
+
+def knowledge_base(user, *, q: str = "") -> QuerySet:
+    """The FAQ articles the user sees, by category then position; searched in title, category
+    and body."""
+    from training.models import Article
+
+    articles = Article.objects.visible_to(user).order_by("category", "position", "title", "pk")
+    if q:
+        articles = articles.filter(
+            Q(title__icontains=q) | Q(category__icontains=q) | Q(body__icontains=q)
+        )
+    return articles

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from partners.models import PartnerAccount
@@ -32,6 +32,7 @@ __all__ = [
     "enroll",
     "grade_answers",
     "issue_certificate",
+    "record_download",
     "submit_quiz",
 ]
 
@@ -339,3 +340,208 @@ def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certi
         message=f"Certificate revoked: {reason}",
     )
     return certificate
+
+
+# --- onboarding -------------------------------------------------------------------------------
+
+__all__ += [
+    "checklist_of",
+    "ensure_checklist",
+    "ensure_checklists",
+    "mark_deal_registered",
+    "may_tick",
+    "refresh_automatic_steps",
+    "tick_step",
+    "untick_step",
+]
+
+
+def _template_steps(tier_ids: set) -> dict:
+    """tier id -> its checklist steps (the default template's for a tier without one)."""
+    from training.models import ChecklistStep
+
+    steps = list(
+        ChecklistStep.objects.filter(
+            models.Q(template__tier__isnull=True) | models.Q(template__tier_id__in=tier_ids)
+        ).select_related("template")
+    )
+    by_tier: dict = {}
+    for step in steps:
+        by_tier.setdefault(step.template.tier_id, []).append(step)
+    default = by_tier.get(None, [])
+    return {tier_id: by_tier.get(tier_id, default) for tier_id in tier_ids | {None}}
+
+
+def ensure_checklists(account_ids) -> int:
+    """Give each account the checklist of its tier (or the default one): one item per step,
+    created once (a unique constraint: safe to run twice, or in parallel). Returns how many
+    items were created. A fixed number of queries, whatever the number of accounts."""
+    tiers = dict(PartnerAccount.objects.filter(pk__in=list(account_ids)).values_list("pk", "tier"))
+    return _ensure_items(tiers)
+
+
+def _ensure_items(tiers: dict) -> int:
+    """Create the missing items of {account id: tier id}."""
+    from training.models import ChecklistItem
+
+    if not tiers:
+        return 0
+    steps = _template_steps(set(tiers.values()))
+    if not any(steps.values()):
+        return 0
+    have = set(
+        ChecklistItem.objects.filter(account_id__in=list(tiers)).values_list("account", "step")
+    )
+    missing = [
+        ChecklistItem(account_id=account_id, step_id=step.pk)
+        for account_id, tier_id in tiers.items()
+        for step in steps[tier_id]
+        if (account_id, step.pk) not in have
+    ]
+    if missing:
+        ChecklistItem.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
+def ensure_checklist(account: PartnerAccount) -> None:
+    _ensure_items({account.pk: account.tier_id})
+
+
+def checklist_of(account: PartnerAccount) -> list:
+    """The items of ``account``'s current checklist (its tier's template, else the default),
+    in order, with step, course and who ticked them loaded."""
+    from training.models import ChecklistItem, ChecklistTemplate
+
+    template = (
+        ChecklistTemplate.objects.filter(
+            models.Q(tier_id=account.tier_id) | models.Q(tier__isnull=True)
+        )
+        .order_by(models.F("tier").asc(nulls_last=True))
+        .first()
+        if account.tier_id
+        else ChecklistTemplate.objects.filter(tier__isnull=True).first()
+    )
+    if template is None:
+        return []
+    return list(
+        ChecklistItem.objects.filter(account=account, step__template=template)
+        .select_related("step", "step__course", "done_by")
+        .order_by("step__position", "step__pk")
+    )
+
+
+def refresh_automatic_steps(account_ids) -> int:
+    """Tick the open automatic items of these accounts that the system sees done (a profile
+    completed, a colleague invited, a course completed). In sets: the same few queries for 10 or
+    10,000 accounts. Returns how many items were ticked."""
+    from training.checklists import AUTOMATIC_CHECKS, satisfied
+    from training.models import ChecklistItem
+
+    open_items = list(
+        ChecklistItem.objects.filter(
+            account_id__in=list(account_ids),
+            done_at__isnull=True,
+            step__ticks_when__in=AUTOMATIC_CHECKS,
+        ).select_related("step")
+    )
+    done = satisfied(open_items)
+    if not done:
+        return 0
+    return ChecklistItem.objects.filter(pk__in=[i.pk for i in done], done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=None, ticked_automatically=True
+    )
+
+
+def mark_deal_registered(account_id: int) -> int:
+    """Tick the account's "register a first deal" step (the deals app enqueues this when a
+    registration is submitted). Idempotent: an item already ticked stays as it was."""
+    from training.models import ChecklistItem, StepCheck
+
+    ensure_checklists([account_id])
+    return ChecklistItem.objects.filter(
+        account_id=account_id, step__ticks_when=StepCheck.DEAL_REGISTERED, done_at__isnull=True
+    ).update(done_at=timezone.now(), done_by=None, ticked_automatically=True)
+
+
+def may_tick(actor, account_id: int) -> bool:
+    """Manual steps are ticked by the partner admins of the account itself (not of a parent
+    account, not the vendor's staff, not members)."""
+    if role_of(actor) is not Role.PARTNER_ADMIN:
+        return False
+    contact = partner_contact(actor)
+    return contact is not None and contact.account_id == account_id
+
+
+def _set_manual_step(*, actor, item, done: bool):
+    from partners.models import AuditAction
+    from partners.services import record
+    from training.models import ChecklistItem, StepCheck
+
+    if not may_tick(actor, item.account_id):
+        raise PermissionDenied("Only a partner admin of this company ticks onboarding steps.")
+    current = ChecklistItem.objects.select_for_update().select_related("step").get(pk=item.pk)
+    if current.step.ticks_when != StepCheck.MANUAL:
+        raise ValidationError("This step ticks itself once it is done.")
+    if (current.done_at is not None) == done:
+        return current
+    before = "done" if current.done_at else "open"
+    current.done_at = timezone.now() if done else None
+    current.done_by = actor if done else None
+    current.ticked_automatically = False
+    current.save(update_fields=["done_at", "done_by", "ticked_automatically"])
+    record(
+        actor=actor,
+        account=current.account,
+        action=AuditAction.CHANGE,
+        obj=current,
+        changes={"onboarding step": [before, "done" if done else "open"]},
+        message=f"Onboarding step “{current.step.title}” {'ticked' if done else 'unticked'}",
+    )
+    return current
+
+
+@transaction.atomic
+def tick_step(*, actor, item):
+    """A partner admin ticks a manual step of their company's checklist."""
+    return _set_manual_step(actor=actor, item=item, done=True)
+
+
+@transaction.atomic
+def untick_step(*, actor, item):
+    """A partner admin takes the tick off a manual step (ticked by mistake)."""
+    return _set_manual_step(actor=actor, item=item, done=False)
+
+
+# --- library ------------------------------------------------------------------------------------
+
+
+def record_download(*, user, resource):
+    """Count one download of ``resource`` for the partner user's account: one row per account
+    and resource, counted up in the database (``F()``), so concurrent downloads all count and
+    no row is written per download. Internal users download without counting (returns None).
+    """
+    from django.db.models import F
+
+    from training.models import Resource, ResourceDownload
+
+    contact = partner_contact(user)
+    if contact is None:
+        return None
+    if not Resource.objects.visible_to(user).filter(pk=resource.pk).exists():
+        raise PermissionDenied("This resource is not open to your company.")
+    now = timezone.now()
+    with transaction.atomic():
+        counted = ResourceDownload.objects.filter(
+            resource=resource, account_id=contact.account_id
+        ).update(count=F("count") + 1, last_at=now)
+        if not counted:
+            try:
+                with transaction.atomic():
+                    ResourceDownload.objects.create(
+                        resource=resource, account_id=contact.account_id, count=1, last_at=now
+                    )
+            except IntegrityError:  # a colleague's first download won the race: count up
+                ResourceDownload.objects.filter(
+                    resource=resource, account_id=contact.account_id
+                ).update(count=F("count") + 1, last_at=now)
+    return ResourceDownload.objects.get(resource=resource, account_id=contact.account_id)

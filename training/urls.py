@@ -1,6 +1,6 @@
 from django.urls import path
 
-from training.views import certificates, courses
+from training.views import certificates, courses, library, onboarding
 
 app_name = "training"
 urlpatterns = [
@@ -38,4 +38,26 @@ urlpatterns = [
         certificates.TrainingStatusView.as_view(export=True),
         name="status_export",
     ),
+    # onboarding
+    path("training/onboarding/", onboarding.onboarding, name="onboarding"),
+    path(
+        "training/onboarding/partners/<int:pk>/",
+        onboarding.onboarding_account,
+        name="onboarding_account",
+    ),
+    path(
+        "training/onboarding/steps/<int:pk>/tick/",
+        onboarding.onboarding_tick,
+        name="onboarding_tick",
+    ),
+    # library
+    path("training/resources/", library.resource_list, name="resource_list"),
+    path("training/resources/<int:pk>/", library.resource_detail, name="resource"),
+    path(
+        "training/resources/<int:pk>/download/",
+        library.resource_download,
+        name="resource_download",
+    ),
+    path("training/faq/", library.article_list, name="article_list"),
+    path("training/faq/<slug:slug>/", library.article_detail, name="article"),
 ]

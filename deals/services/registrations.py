@@ -67,6 +67,8 @@ S = RegistrationStatus
 CONFLICT_NOTICE = "Possible conflict — under review"
 #: How far ahead an approved registration's partner is told that the protection ends.
 EXPIRY_WARNING_DAYS = 14
+#: Events per notification task of the expiry and warning runs (one task tells a batch).
+NOTIFY_BATCH_SIZE = 500
 #: Protection when the partner has no tier.
 DEFAULT_REGISTRATION_DAYS = 90
 NOTES_MAX = 4000
@@ -206,6 +208,19 @@ def _notify(event: RegistrationEvent, kind: str = "") -> None:
         enqueue(notify_registration, event.pk, kind=kind)
     else:
         enqueue(notify_registration, event.pk)
+
+
+def _notify_batches(events: list[RegistrationEvent], kind: str = "") -> None:
+    """One notification task per ``NOTIFY_BATCH_SIZE`` events (each still told once)."""
+    from deals.tasks import notify_registrations
+
+    ids = [event.pk for event in events]
+    for start in range(0, len(ids), NOTIFY_BATCH_SIZE):
+        batch = ids[start : start + NOTIFY_BATCH_SIZE]
+        if kind:
+            enqueue(notify_registrations, batch, kind=kind)
+        else:
+            enqueue(notify_registrations, batch)
 
 
 def _locked(registration: DealRegistration) -> DealRegistration:
@@ -460,6 +475,7 @@ def submit_registration(*, actor, registration: DealRegistration) -> DealRegistr
             "updated_at",
         ]
     )
+    enqueue("training.deal_registered", current.account_id)
     reason = CONFLICT_NOTICE if conflicts else ""
     event = _event(current, actor=actor, from_status=before, reason=reason)
     _notify(event)
@@ -674,8 +690,7 @@ def expire_registrations(*, today: date | None = None) -> int:
             )
             for pk, expires_on in due
         )
-        for event in events:
-            _notify(event)
+        _notify_batches(events)
     return len(due)
 
 
@@ -717,6 +732,5 @@ def warn_expiring_registrations(*, today: date | None = None) -> int:
             )
             for pk, expires_on in fresh
         )
-        for event in events:
-            _notify(event, kind="expiring")
+        _notify_batches(events, kind="expiring")
     return len(fresh)

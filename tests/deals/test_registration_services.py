@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deals import selectors, services
@@ -19,8 +20,11 @@ from deals.models import (
     RegistrationLine,
     RegistrationStatus,
 )
-from deals.tasks import expire_registrations, warn_expiring_registrations
+from deals.tasks import expire_registrations, notify_registrations, warn_expiring_registrations
+from partners.models import PortalAccess
+from prm import tasks as prm_tasks
 from prm.models import Notification
+from prm.testing.world import make_partner_user
 
 pytestmark = pytest.mark.django_db
 
@@ -807,3 +811,94 @@ def test_a_product_retired_after_the_draft_blocks_the_submission(world, draft, p
         services.submit_registration(actor=world.member_a, registration=draft)
     assert "Gateway" in error.value.message_dict["lines"][0]
     assert fresh(draft).status == S.DRAFT
+
+
+def test_expiring_many_registrations_enqueues_one_notification_task(
+    world, monkeypatch, django_capture_on_commit_callbacks, mailoutbox
+):
+    bystander, _ = make_partner_user(world.a, "casey@northwind.example", PortalAccess.MEMBER)
+    today = timezone.localdate()
+    submitters = (
+        [(world.a, world.member_a)] * 15
+        + [(world.a, world.partner_admin_a)] * 5
+        + [(world.b, world.partner_admin_b)] * 10
+    )
+    ended = []
+    for i, (account, creator) in enumerate(submitters):
+        reg = registration(
+            company=f"Customer {i} Ltd",
+            domain=f"customer{i}.example",
+            account=account,
+            created_by=creator,
+            status=S.APPROVED,
+            product_family="Network",
+            expires_on=today - timedelta(days=1 + i % 3),
+        )
+        reg.set_customer_key()
+        ended.append(reg)
+    DealRegistration.objects.bulk_create(ended)
+    sent = []
+    publish = prm_tasks._publish
+
+    def counted(name, args, kwargs):
+        sent.append((name, args))
+        return publish(name, args, kwargs)
+
+    monkeypatch.setattr(prm_tasks, "_publish", counted)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.expire_registrations(today=today) == 30
+
+    # One task for the whole run, not one per registration.
+    assert [(name, len(args[0])) for name, args in sent] == [("deals.notify_registrations", 30)]
+    # Each person told once per registration: the partner admins of its account, and the
+    # submitter while a portal user there; not a colleague who did not register it.
+    told = {
+        world.member_a.email: 15,
+        world.partner_admin_a.email: 20,
+        world.partner_admin_b.email: 10,
+    }
+    bells = Notification.objects.filter(key__startswith="registration-expired:")
+    assert bells.values("user_id", "key").distinct().count() == bells.count() == sum(told.values())
+    for email, count in told.items():
+        titles = set(bells.filter(user__email=email).values_list("title", flat=True))
+        assert len(titles) == count
+    assert not bells.filter(user=bystander).exists()
+    assert len(mailoutbox) == 30
+
+    # A re-run of the batch (a retry) tells nobody twice.
+    notify_registrations(sent[0][1][0])
+    assert Notification.objects.filter(key__startswith="registration-expired:").count() == 45
+    assert len(mailoutbox) == 30
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.expire_registrations(today=today) == 0
+    assert sent == []
+
+
+def test_the_batch_notification_loads_its_data_in_a_few_queries(world, approved):
+    others = [
+        services.approve_registration(
+            actor=world.manager,
+            registration=services.submit_registration(
+                actor=world.member_a,
+                registration=services.save_registration(
+                    actor=world.member_a,
+                    registration=registration(company=f"Other {i} Ltd", domain=f"o{i}.example"),
+                    lines=[(Product.objects.get(sku="GW-1"), 1)],
+                ),
+            ),
+        )
+        for i in range(4)
+    ]
+    today = max(r.expires_on for r in [approved, *others]) + timedelta(days=1)
+    services.expire_registrations(today=today)
+    ids = list(RegistrationEvent.objects.filter(to_status=S.EXPIRED).values_list("pk", flat=True))
+    assert len(ids) == 5
+    Notification.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert notify_registrations(ids) == 10
+    loads = [q["sql"] for q in queries.captured_queries if "partners_contact" in q["sql"]]
+    events = [
+        q["sql"] for q in queries.captured_queries if 'FROM "deals_registrationevent"' in q["sql"]
+    ]
+    assert (len(loads), len(events)) == (1, 1)

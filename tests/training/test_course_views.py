@@ -47,6 +47,16 @@ def test_catalogue_lists_courses_with_status_and_filters(client, world):
     assert "Selling basics" not in page and "Advanced routing" in page
 
 
+@pytest.mark.parametrize("page", ["99", "0", "x"])
+def test_a_page_past_the_end_shows_the_first_one(client, world, page):
+    make_course("Selling basics")
+    login_as(client, world.member_a)
+    for url in (reverse("training:course_list"), reverse("training:my_learning")):
+        response = client.get(url, {"page": page})
+        assert response.status_code == 200
+    assert "Selling basics" in client.get(reverse("training:course_list"), {"page": page}).text
+
+
 def test_catalogue_filters_required_for_my_tier(client, world):
     required = make_course("Mandatory onboarding")
     required.required_for.add(world.tier)

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2.paginators import LazyPaginator
 
 from partners.models import PortalTab
 from partners.navigation import require_tab
 from prm.access import get_visible_or_404, require, role_of
+from prm.views import page_of
 from training import selectors, services
 from training.content import render_lesson_body
 from training.forms import CatalogueFilterForm, quiz_answers
@@ -27,19 +27,6 @@ PAGE_SIZE = 24
 def _course(request, slug) -> Course:
     require_tab(request, PortalTab.TRAINING)
     return get_visible_or_404(Course.objects, request.user, slug=slug)
-
-
-def _page(request, items, param: str = "page", per_page: int = PAGE_SIZE):
-    page = LazyPaginator(items, per_page).get_page(request.GET.get(param))
-    query = request.GET.copy()
-
-    def link(number):
-        query[param] = number
-        return f"?{query.urlencode()}"
-
-    page.previous_url = link(page.previous_page_number()) if page.has_previous() else ""
-    page.next_url = link(page.next_page_number()) if page.has_next() else ""
-    return page
 
 
 # --- the catalogue --------------------------------------------------------------------------
@@ -55,7 +42,7 @@ def course_list(request):
         "training/course_list.html",
         {
             "filter": {"form": form},
-            "page_obj": _page(request, courses),
+            "page_obj": page_of(request, courses, PAGE_SIZE),
             "is_partner": role_of(request.user).is_partner,
         },
     )
@@ -253,14 +240,14 @@ def my_learning(request):
         request,
         "training/my_learning.html",
         {
-            "in_progress": _page(
-                request, enrollments.filter(status=EnrollmentStatus.IN_PROGRESS), "page", 20
+            "in_progress": page_of(
+                request, enrollments.filter(status=EnrollmentStatus.IN_PROGRESS), 20
             ),
-            "completed": _page(
-                request, enrollments.filter(status=EnrollmentStatus.COMPLETED), "done_page", 20
+            "completed": page_of(
+                request, enrollments.filter(status=EnrollmentStatus.COMPLETED), 20, "done_page"
             ),
-            "certificates": _page(
-                request, selectors.my_certificates(request.user), "cert_page", 20
+            "certificates": page_of(
+                request, selectors.my_certificates(request.user), 20, "cert_page"
             ),
             "is_partner": role_of(request.user).is_partner,
             "today": timezone.localdate(),
