@@ -165,6 +165,7 @@ ADMIN_ROWS = {
     ),
     "deals.opportunity": lambda: _opportunity_row(),
     "training.course": lambda: _training_rows()["course"],
+    "training.lesson": lambda: _training_rows()["lesson"],
     "training.quiz": lambda: _training_rows()["quiz"],
     "training.question": lambda: _training_rows()["question"],
     "training.enrollment": lambda: _training_rows()["enrollment"],
@@ -518,6 +519,21 @@ def platinum_lesson(w):
     return {"slug": course.slug, "pk": course.lessons.get().pk}
 
 
+def platinum_lesson_file(w):
+    """A small PDF of the Platinum course's lesson (once: later calls find it)."""
+    from django.core.files.base import ContentFile
+
+    from training.models import LessonAttachment
+
+    lesson = _platinum_course().lessons.get()
+    attachment = lesson.attachments.first()
+    if attachment is None:
+        attachment = LessonAttachment(lesson=lesson, title="Platinum handout", file_size=9)
+        attachment.file.save("handout.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+        attachment.save()
+    return {"slug": lesson.course.slug, "pk": lesson.pk, "file_pk": attachment.pk}
+
+
 def platinum_quiz(w):
     course = _platinum_course()
     return {"slug": course.slug, "pk": course.quizzes.get().pk}
@@ -853,8 +869,20 @@ CASES: dict[str, Case] = {
     ),
     "training:course": Case(OTHER_TIER_PAGE, kwargs=platinum_course),
     "training:course_enroll": Case(OTHER_TIER_ACTION, kwargs=platinum_course, method="POST"),
+    "training:course_enroll_people": Case(
+        everyone(200, anonymous=LOGIN, member_a=403),
+        kwargs=lambda w: {"slug": _training_rows()["course"].slug},
+        method="POST",
+        why="Partner admins enroll colleagues, internal users partner users (an empty form: "
+        "its field error); members get 403.",
+    ),
     "training:lesson": Case(OTHER_TIER_PAGE, kwargs=platinum_lesson),
     "training:lesson_complete": Case(OTHER_TIER_ACTION, kwargs=platinum_lesson, method="POST"),
+    "training:lesson_attachment": Case(
+        OTHER_TIER_PAGE,
+        kwargs=platinum_lesson_file,
+        why="A lesson's file: the same 404 as its lesson for partners of other tiers.",
+    ),
     "training:quiz": Case(
         OTHER_TIER_PAGE, kwargs=platinum_quiz, why="Questions without any hint of the answers."
     ),

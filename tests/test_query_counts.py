@@ -1100,3 +1100,33 @@ def test_library_pages_cost_the_same_with_10_and_100_rows(
         django_assert_max_num_queries,
         grow=lambda: grow_library(world, 90, start=10),
     )
+
+
+# --- training: the course page's "Enroll colleagues" card (10 vs 20 colleagues with a login) ---
+
+
+@pytest.mark.parametrize(
+    ("persona", "shows"),
+    [("partner_admin_a", "grown9@northwind.example"), ("manager", "Enroll partner people")],
+)
+def test_course_page_enroll_card_costs_the_same_with_more_colleagues(
+    client, world, persona, shows, django_assert_max_num_queries
+):
+    from django.contrib.auth import get_user_model
+
+    from prm.testing.world import make_partner_user
+    from training import services
+    from training.models import Course
+
+    course = Course.objects.create(title="Team course", slug="team-course", published=True)
+    for i in range(10):
+        user, _ = make_partner_user(world.a, f"team{i}@northwind.example", "member")
+        services.enroll(actor=world.partner_admin_a, course=course, user=user)
+    spec = Page(persona, lambda w: "/training/courses/team-course/", 14, shows)
+
+    def grow():
+        grow_world(world)  # 10 more colleagues with a login (and 35 without)
+        for user in get_user_model().objects.filter(email__startswith="grown"):
+            services.enroll(actor=world.partner_admin_a, course=course, user=user)
+
+    assert_same_cost_with_more_rows(client, world, spec, django_assert_max_num_queries, grow=grow)

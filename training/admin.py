@@ -24,6 +24,7 @@ from training.models import (
     Course,
     Enrollment,
     Lesson,
+    LessonAttachment,
     LessonProgress,
     Question,
     QuestionKind,
@@ -45,6 +46,50 @@ class LessonInline(admin.StackedInline):
     fields = ("position", "title", "minutes", "video_url", "body")
     ordering = ("position", "pk")
     show_change_link = True
+
+
+class CheckedUploadForm(forms.ModelForm):
+    """A model form whose ``file`` upload is checked for type (extension, declared type, first
+    bytes) and size, and whose ``file_size`` is kept: the library's resources and lessons' files."""
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None and "file" in self.changed_data:
+            validate_resource_file(upload)
+        return upload
+
+    def save(self, commit=True):
+        if "file" in self.changed_data and self.cleaned_data.get("file") is not None:
+            self.instance.file_size = self.cleaned_data["file"].size
+        return super().save(commit)
+
+
+class LessonAttachmentForm(CheckedUploadForm):
+    class Meta:
+        model = LessonAttachment
+        fields = ("position", "title", "file")
+
+
+class LessonAttachmentInline(admin.TabularInline):
+    model = LessonAttachment
+    form = LessonAttachmentForm
+    extra = 0
+    ordering = ("position", "pk")
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    """A lesson on its own page, for its files (the course page lists lessons as inlines, and
+    inlines don't nest): reached by the lesson's "Change" link on its course."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["title", "course", "position", "minutes"]
+    list_filter = ["course"]
+    search_fields = ["title", "course__title"]
+    list_select_related = ["course"]
+    ordering = ["course", "position", "pk"]
+    fields = ("course", "position", "title", "minutes", "video_url", "body")
+    inlines = [LessonAttachmentInline]
 
 
 class QuizInline(admin.TabularInline):
@@ -296,9 +341,7 @@ class ChecklistItemAdmin(ReadOnlyRecordAdmin):
 # --- library ------------------------------------------------------------------------------------
 
 
-class ResourceForm(forms.ModelForm):
-    """An upload is checked for type (extension, declared type, first bytes) and size."""
-
+class ResourceForm(CheckedUploadForm):
     class Meta:
         model = Resource
         fields = (
@@ -313,17 +356,6 @@ class ResourceForm(forms.ModelForm):
             "tiers",
             "accounts",
         )
-
-    def clean_file(self):
-        upload = self.cleaned_data.get("file")
-        if upload is not None and "file" in self.changed_data:
-            validate_resource_file(upload)
-        return upload
-
-    def save(self, commit=True):
-        if "file" in self.changed_data and self.cleaned_data.get("file") is not None:
-            self.instance.file_size = self.cleaned_data["file"].size
-        return super().save(commit)
 
 
 @admin.register(ResourceTag)

@@ -154,6 +154,7 @@ def seed(report) -> None:
         with transaction.atomic():
             courses = seed_courses(report)
             seed_learning(report, courses)
+    seed_lesson_files(report)
     seed_onboarding(report)
     seed_library(report)
 
@@ -200,6 +201,24 @@ def seed_courses(report) -> dict:
         courses[slug] = course
         report.created["courses"] += 1
     return courses
+
+
+def seed_lesson_files(report) -> None:
+    """A small PDF handed out with the "Registering deals" lesson of Partner basics (once)."""
+    from django.core.files.base import ContentFile
+
+    from training.models import Lesson, LessonAttachment
+
+    lesson = Lesson.objects.filter(course__slug="partner-basics", title="Registering deals").first()
+    if lesson is None or lesson.attachments.exists():
+        return
+    content = demo_pdf("Deal registration checklist")
+    attachment = LessonAttachment(
+        lesson=lesson, title="Deal registration checklist", file_size=len(content)
+    )
+    attachment.file.save("deal-registration-checklist.pdf", ContentFile(content), save=False)
+    attachment.save()
+    report.created["lesson files"] += 1
 
 
 #: Who of the demo logins is where: (email, course slug, stage). Stages: "enrolled", "lesson"

@@ -186,3 +186,105 @@ class ArticleSearchForm(forms.Form):
 
     def query(self) -> str:
         return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
+
+
+# --- enrolling other people -----------------------------------------------------------------
+
+#: What an internal user is told for an email that isn't a partner user of a company they see:
+#: the same words whether or not the address exists elsewhere.
+UNKNOWN_PERSON = (
+    "{email}: no partner user of a company you work with has this email address "
+    "(or their portal access is off)."
+)
+
+
+class ColleagueChoiceField(forms.ModelMultipleChoiceField):
+    enrolled: set = set()
+
+    def label_from_instance(self, obj):
+        label = f"{obj.full_name} · {obj.email}"
+        return f"{label} (already enrolled)" if obj.user_id in self.enrolled else label
+
+
+class EnrollPeopleForm(forms.Form):
+    """Whom to enroll: a partner admin ticks colleagues; an internal user types emails."""
+
+    people = ColleagueChoiceField(
+        label="Colleagues",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Colleagues with portal access. Each one is told by email.",
+    )
+    emails = forms.CharField(
+        label="Email addresses of partner users",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="One or more, separated by commas or new lines. Each person is told by email.",
+    )
+
+    def __init__(self, data=None, *, user, course, **kwargs):
+        from partners.models import Contact
+        from prm.access import partner_contact
+        from training.models import Enrollment
+
+        super().__init__(data, **kwargs)
+        self.user = user
+        self.is_internal = role_of(user).is_internal
+        self.colleagues = []
+        if self.is_internal:
+            del self.fields["people"]
+            return
+        del self.fields["emails"]
+        own = partner_contact(user)
+        colleagues = (
+            Contact.objects.visible_to(user)
+            .with_portal_access()
+            .filter(account_id=own.account_id if own else None, user__is_active=True)
+            .exclude(user=user)
+            .select_related("user", "account__tier")
+        )
+        field = self.fields["people"]
+        field.queryset = colleagues
+        self.colleagues = list(colleagues)
+        field.enrolled = set(
+            Enrollment.objects.filter(
+                course=course, user_id__in=[c.user_id for c in self.colleagues]
+            ).values_list("user_id", flat=True)
+        )
+
+    @property
+    def field_name(self) -> str:
+        return "emails" if self.is_internal else "people"
+
+    def clean_emails(self):
+        import re
+
+        from django.db.models import Q
+
+        from partners.models import Contact
+
+        typed = re.split(r"[,;\s]+", self.cleaned_data["emails"])
+        emails = list(dict.fromkeys(e.strip().lower() for e in typed if e.strip()))
+        if not emails:
+            raise forms.ValidationError("Type the email address of at least one partner user.")
+        if len(emails) > 50:
+            raise forms.ValidationError("Enroll at most 50 people at a time.")
+        query = Q()
+        for email in emails:
+            query |= Q(email__iexact=email)
+        found = {
+            contact.email.lower(): contact.user
+            for contact in Contact.objects.visible_to(self.user)
+            .with_portal_access()
+            .filter(query, user__is_active=True)
+            .select_related("user", "account__tier")
+        }
+        missing = [e for e in emails if e not in found]
+        if missing:
+            raise forms.ValidationError([UNKNOWN_PERSON.format(email=e) for e in missing])
+        return [found[e] for e in emails]
+
+    def users(self) -> list:
+        if self.is_internal:
+            return self.cleaned_data["emails"]
+        return [c.user for c in self.cleaned_data["people"]]

@@ -119,6 +119,32 @@ class Lesson(models.Model):
         return self.title
 
 
+class LessonPartQuerySet(ScopedQuerySet):
+    """Attachments: those of the lessons the user sees (so of the courses they see)."""
+
+    def visible_to(self, user):
+        return self.filter(lesson__in=Lesson.objects.visible_to(user))
+
+
+class LessonAttachment(models.Model):
+    """A file handed out with a lesson (a checklist, a template, slides), checked on upload like
+    the library's files and downloaded only by those who see the lesson."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(max_length=150)
+    file = models.FileField(upload_to="lessons/%Y/%m/")
+    file_size = models.PositiveBigIntegerField(default=0, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = LessonPartQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lesson", "position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
 class Quiz(models.Model):
     """The quiz at the end of a course (or of one lesson), graded on the server."""
 

@@ -545,3 +545,81 @@ def record_download(*, user, resource):
                     resource=resource, account_id=contact.account_id
                 ).update(count=F("count") + 1, last_at=now)
     return ResourceDownload.objects.get(resource=resource, account_id=contact.account_id)
+
+
+# --- enrolling other people (a partner admin's colleagues, a manager's partner users) --------
+
+__all__ += ["enroll_people", "may_enroll_people", "notify_enrolled"]
+
+
+def may_enroll_people(actor) -> bool:
+    """Partner admins enroll colleagues; internal users, people of the companies they see."""
+    role = role_of(actor)
+    return role is Role.PARTNER_ADMIN or role.is_internal
+
+
+def _why_not_open(course: Course, contact) -> str:
+    if not course.published:
+        return "the course isn't published yet"
+    tier = contact.account.tier
+    return f"the course isn't open to {contact.account.name}'s tier ({tier or 'no tier'})"
+
+
+@transaction.atomic
+def enroll_people(*, actor, course: Course, users) -> tuple[list[Enrollment], list]:
+    """Enroll each of ``users`` in ``course``: all of them or, on any refusal, none.
+
+    Returns (the new enrollments, the people who were enrolled already). A refusal raises one
+    ValidationError naming each person and why; each new enrollment's person is notified
+    (bell and email) once the transaction commits.
+    """
+    from prm.tasks import enqueue
+
+    if not may_enroll_people(actor):
+        raise PermissionDenied("Only partner admins and partner managers enroll other people.")
+    users = list({u.pk: u for u in users}.values())
+    if not users:
+        raise ValidationError("Choose at least one person to enroll.")
+    already = set(
+        Enrollment.objects.filter(course=course, user__in=users).values_list("user_id", flat=True)
+    )
+    problems = []
+    for user in users:
+        contact = partner_contact(user)
+        name = f"{user.get_full_name() or user.email} ({user.email})"
+        if user.pk == actor.pk:
+            problems.append(f"{name}: enroll yourself with the Enroll button.")
+        elif not _may_enroll_other(actor, user):
+            problems.append(f"{name}: you can't enroll this person.")
+        elif not Course.objects.visible_to(user).filter(pk=course.pk).exists():
+            problems.append(f"{name}: {_why_not_open(course, contact)}.")
+    if problems:
+        raise ValidationError(problems)
+    created = [
+        enroll(actor=actor, course=course, user=user) for user in users if user.pk not in already
+    ]
+    if created:
+        enqueue("training.notify_enrolled", [e.pk for e in created])
+    return created, [u for u in users if u.pk in already]
+
+
+def notify_enrolled(enrollment_ids) -> int:
+    """Tell each person that someone enrolled them (bell and email, once per enrollment)."""
+    from django.urls import reverse
+
+    from prm.notifications import notify
+
+    sent = 0
+    for enrollment in Enrollment.objects.filter(pk__in=list(enrollment_ids)).select_related(
+        "user", "course", "enrolled_by"
+    ):
+        by = enrollment.enrolled_by
+        who = (by.get_full_name() or by.email) if by is not None else "Your partner manager"
+        sent += notify(
+            f"enrolled:{enrollment.pk}",
+            [enrollment.user],
+            title=f"You are enrolled in {enrollment.course.title}"[:200],
+            url=reverse("training:course", args=[enrollment.course.slug]),
+            body=f"{who} enrolled you in {enrollment.course.title}. Start with the first lesson.",
+        )
+    return sent

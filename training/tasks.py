@@ -49,3 +49,12 @@ def refresh_checklists(batch_size: int = CHECKLIST_BATCH) -> int:
 def deal_registered(account_id: int) -> int:
     """A registration of the account was submitted (enqueued by the deals app by name)."""
     return services.mark_deal_registered(account_id)
+
+
+# --- enrolling other people -------------------------------------------------------------------
+
+
+@shared_task(name="training.notify_enrolled", ignore_result=True)
+def notify_enrolled(enrollment_ids: list[int]) -> int:
+    """Tell the people a partner admin or manager enrolled (bell and email, once each)."""
+    return services.notify_enrolled(enrollment_ids)

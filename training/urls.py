@@ -8,11 +8,21 @@ urlpatterns = [
     path("training/courses/", courses.course_list, name="course_list"),
     path("training/courses/<slug:slug>/", courses.course_detail, name="course"),
     path("training/courses/<slug:slug>/enroll/", courses.course_enroll, name="course_enroll"),
+    path(
+        "training/courses/<slug:slug>/enroll/people/",
+        courses.course_enroll_people,
+        name="course_enroll_people",
+    ),
     path("training/courses/<slug:slug>/lessons/<int:pk>/", courses.lesson_detail, name="lesson"),
     path(
         "training/courses/<slug:slug>/lessons/<int:pk>/done/",
         courses.lesson_complete,
         name="lesson_complete",
+    ),
+    path(
+        "training/courses/<slug:slug>/lessons/<int:pk>/files/<int:file_pk>/",
+        courses.lesson_attachment,
+        name="lesson_attachment",
     ),
     path("training/courses/<slug:slug>/quizzes/<int:pk>/", courses.quiz_detail, name="quiz"),
     path(

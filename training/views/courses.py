@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from partners.models import PortalTab
 from partners.navigation import require_tab
@@ -18,8 +18,9 @@ from prm.access import get_visible_or_404, require, role_of
 from prm.views import page_of
 from training import selectors, services
 from training.content import render_lesson_body
-from training.forms import CatalogueFilterForm, quiz_answers
-from training.models import Course, EnrollmentStatus, Lesson, Quiz
+from training.downloads import download_name, file_download
+from training.forms import CatalogueFilterForm, EnrollPeopleForm, quiz_answers
+from training.models import Course, EnrollmentStatus, Lesson, LessonAttachment, Quiz
 
 PAGE_SIZE = 24
 
@@ -51,14 +52,14 @@ def course_list(request):
 # --- a course -------------------------------------------------------------------------------
 
 
-@login_required
-def course_detail(request, slug):
-    course = _course(request, slug)
+def _course_page(request, course, *, enroll_form=None):
     enrollment = selectors.own_enrollment(request.user, course)
     outline = selectors.course_outline(course, enrollment)
     resume_url = ""
     if outline.resume_pk is not None:
         resume_url = reverse(outline.resume_url_name, args=[course.slug, outline.resume_pk])
+    if enroll_form is None and services.may_enroll_people(request.user):
+        enroll_form = EnrollPeopleForm(user=request.user, course=course)
     return render(
         request,
         "training/course_detail.html",
@@ -69,8 +70,14 @@ def course_detail(request, slug):
             "resume_url": resume_url,
             "is_partner": role_of(request.user).is_partner,
             "audience": list(course.audience.all()),
+            "enroll_form": enroll_form,
         },
     )
+
+
+@login_required
+def course_detail(request, slug):
+    return _course_page(request, _course(request, slug))
 
 
 @login_required
@@ -86,6 +93,34 @@ def course_enroll(request, slug):
             request, f"You are enrolled in {course.title}. Start with the first lesson."
         )
     return redirect("training:course", slug=course.slug)
+
+
+@login_required
+@require_POST
+def course_enroll_people(request, slug):
+    """A partner admin enrolls colleagues, an internal user partner users: all or none."""
+    course = _course(request, slug)
+    require(
+        services.may_enroll_people(request.user),
+        "Only partner admins and partner managers enroll other people.",
+    )
+    form = EnrollPeopleForm(request.POST, user=request.user, course=course)
+    if form.is_valid():
+        try:
+            created, already = services.enroll_people(
+                actor=request.user, course=course, users=form.users()
+            )
+        except ValidationError as error:
+            form.add_error(form.field_name, error.messages)
+        else:
+            text = f"Enrolled {len(created)} {'person' if len(created) == 1 else 'people'}"
+            if already:
+                names = ", ".join(u.get_full_name() or u.email for u in already)
+                text += f"; already enrolled: {names}"
+            messages.success(request, f"{text}.")
+            return redirect("training:course", slug=course.slug)
+    messages.error(request, "Nobody was enrolled: see the problems in the enrollment form.")
+    return _course_page(request, course, enroll_form=form)
 
 
 # --- the lesson player ----------------------------------------------------------------------
@@ -117,6 +152,9 @@ def lesson_detail(request, slug, pk):
             "next": following,
             "done": done,
             "lesson_quizzes": outline.lesson_quizzes.get(lesson.pk, []),
+            "attachments": list(
+                LessonAttachment.objects.visible_to(request.user).filter(lesson=lesson)
+            ),
             "is_partner": role_of(request.user).is_partner,
         },
     )
@@ -139,6 +177,21 @@ def lesson_complete(request, slug, pk):
     if outline.resume_pk is None:
         return redirect("training:course", slug=course.slug)
     return redirect(outline.resume_url_name, course.slug, outline.resume_pk)
+
+
+@login_required
+@require_GET
+def lesson_attachment(request, slug, pk, file_pk):
+    """A lesson's file, as an attachment: 404 unless the user sees the course and the lesson."""
+    course, lesson = _lesson(request, slug, pk)
+    attachment = get_visible_or_404(
+        LessonAttachment.objects.filter(lesson=lesson), request.user, pk=file_pk
+    )
+    return file_download(
+        attachment.file,
+        download_name(attachment.title, attachment.file.name, fallback=f"lesson-file-{file_pk}"),
+        missing="This lesson's file is missing; tell your partner manager.",
+    )
 
 
 # --- quizzes --------------------------------------------------------------------------------

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.shortcuts import render
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from partners.models import PortalTab
@@ -14,10 +12,10 @@ from prm.access import get_visible_or_404, role_of
 from prm.views import page_of
 from training import selectors, services
 from training.content import render_lesson_body
+from training.downloads import download_name, file_download
 from training.forms import (
     ArticleSearchForm,
     ResourceFilterForm,
-    resource_content_type,
     resource_extension,
 )
 from training.models import Article, Resource
@@ -73,33 +71,22 @@ def resource_detail(request, pk):
     )
 
 
-def download_name(resource: Resource) -> str:
-    """A safe file name for the attachment: the title slugified, the stored file's extension."""
-    extension = resource_extension(resource.file.name)
-    stem = slugify(resource.title)[:80] or f"resource-{resource.pk}"
-    if resource.version:
-        stem = f"{stem}-{slugify(resource.version)[:20]}".rstrip("-")
-    return f"{stem}{extension}"
-
-
 @login_required
 @require_GET
 def resource_download(request, pk):
     """The file as an attachment (never rendered inline), counted for the partner's account."""
     resource = _resource(request, pk)
-    try:
-        handle = resource.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("The file of this resource is missing; tell your partner manager.") from exc
-    services.record_download(user=request.user, resource=resource)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=download_name(resource),
-        content_type=resource_content_type(resource.file.name),
+    response = file_download(
+        resource.file,
+        download_name(
+            resource.title,
+            resource.file.name,
+            fallback=f"resource-{resource.pk}",
+            version=resource.version,
+        ),
+        missing="The file of this resource is missing; tell your partner manager.",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    services.record_download(user=request.user, resource=resource)
     return response
 
 
