@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 PDF = demo_pdf("Checklist")
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Uploaded files go to a temporary directory, never into the repository."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def lesson(world):
     """A published course for A's tier (Gold) with one lesson."""

@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 PDF = demo_pdf("Sample")
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Uploaded files go to a temporary directory, never into the repository."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def make_resource(title="Sales deck", *, filename="deck.pdf", content=PDF, tags=(), **fields):
     resource = Resource(title=title, file_size=len(content), **fields)
     resource.file.save(filename, ContentFile(content), save=False)
