@@ -569,12 +569,22 @@ def onboarding_item_of_a(w):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _library_media_root(tmp_path_factory):
-    """The library's files (admin rows, downloads) go to a temporary directory."""
+def matrix_media(tmp_path_factory):
+    """One temporary media directory for the whole module, set before the matrix world (and
+    its files) is built."""
     from django.test import override_settings
 
-    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media")):
-        yield
+    path = tmp_path_factory.mktemp("matrix-media")
+    with override_settings(MEDIA_ROOT=path):
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, matrix_media):
+    """The files the matrix's rows are made with (library, lesson files) outlive one test: one
+    temporary directory for the module (this replaces the per-test one of prm.testing)."""
+    settings.MEDIA_ROOT = matrix_media
+    return matrix_media
 
 
 def _resource_of_a():
