@@ -18,11 +18,37 @@ from deals.models import (
 from partners.models import PartnerAccount, Region
 from prm.access import role_of
 
-#: What partner users filter by: the partner and routing filters are the manager's.
-PARTNER_FILTERS = ("q", "status")
+
+class DealsFilterSet(django_filters.FilterSet):
+    """Filters of a deals list. Partner users get only ``partner_filters`` (choosing a partner
+    is the manager's); internal users choose among the partners they see. ``q`` searches
+    ``search_fields`` (case-insensitive, any of them)."""
+
+    partner_filters: tuple[str, ...] = ("q", "status")
+    search_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.request.user
+        if role_of(user).is_partner:
+            for name in set(self.filters) - set(self.partner_filters):
+                del self.filters[name]
+        elif "account" in self.filters:
+            self.filters["account"].queryset = (
+                PartnerAccount.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
+            )
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        matches = Q()
+        for field in self.search_fields:
+            matches |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(matches)
 
 
-class LeadFilter(django_filters.FilterSet):
+class LeadFilter(DealsFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(choices=LeadStatus.choices, empty_label="Any status")
     account = django_filters.ModelChoiceFilter(
@@ -34,39 +60,17 @@ class LeadFilter(django_filters.FilterSet):
     region = django_filters.ChoiceFilter(choices=Region.choices, empty_label="Any region")
     source = django_filters.ChoiceFilter(choices=LeadSource.choices, empty_label="Any source")
 
+    search_fields = ("company", "domain", "customer_domain")
+
     class Meta:
         model = Lead
         fields = ["q", "status", "account", "region", "source"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        user = self.request.user
-        if role_of(user).is_partner:
-            for name in set(self.filters) - set(PARTNER_FILTERS):
-                del self.filters[name]
-        else:
-            self.filters["account"].queryset = (
-                PartnerAccount.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
-            )
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(company__icontains=value)
-            | Q(domain__icontains=value)
-            | Q(customer_domain__icontains=value)
-        )
-
 
 # --- registrations ------------------------------------------------------------------------------
 
-#: What partner users filter their registrations by: the partner filter is the manager's.
-REGISTRATION_PARTNER_FILTERS = ("q", "status", "conflict", "product_family")
 
-
-class RegistrationFilter(django_filters.FilterSet):
+class RegistrationFilter(DealsFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(
         choices=RegistrationStatus.choices, empty_label="Any status"
@@ -84,39 +88,23 @@ class RegistrationFilter(django_filters.FilterSet):
         queryset=PartnerAccount.objects.none(), empty_label="Any partner", label="Partner"
     )
 
+    partner_filters = ("q", "status", "conflict", "product_family")
+    search_fields = ("company", "domain", "customer_domain", "contact_name", "contact_email")
+
     class Meta:
         model = DealRegistration
         fields = ["q", "status", "conflict", "product_family", "account"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.request.user
         families = (
-            Product.objects.visible_to(user)
+            Product.objects.visible_to(self.request.user)
             .order_by("family")
             .values_list("family", flat=True)
             .distinct()
         )
-        self.filters["product_family"].extra["choices"] = [(f, f) for f in families]
-        if role_of(user).is_partner:
-            for name in set(self.filters) - set(REGISTRATION_PARTNER_FILTERS):
-                del self.filters[name]
-        else:
-            self.filters["account"].queryset = (
-                PartnerAccount.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
-            )
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(company__icontains=value)
-            | Q(domain__icontains=value)
-            | Q(customer_domain__icontains=value)
-            | Q(contact_name__icontains=value)
-            | Q(contact_email__icontains=value)
-        )
+        if "product_family" in self.filters:
+            self.filters["product_family"].extra["choices"] = [(f, f) for f in families]
 
 
 class ReviewQueueFilter(RegistrationFilter):
@@ -129,11 +117,8 @@ class ReviewQueueFilter(RegistrationFilter):
 
 # --- opportunities ------------------------------------------------------------------------------
 
-#: What partner users filter their pipeline by: the partner filter is the manager's.
-OPPORTUNITY_PARTNER_FILTERS = ("q", "status", "stage", "close_after", "close_before")
 
-
-class OpportunityFilter(django_filters.FilterSet):
+class OpportunityFilter(DealsFilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(
         choices=OpportunityStatus.choices, empty_label="Any status"
@@ -157,6 +142,9 @@ class OpportunityFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
+    partner_filters = ("q", "status", "stage", "close_after", "close_before")
+    search_fields = ("name", "company", "customer_domain", "next_step")
+
     class Meta:
         model = Opportunity
         fields = ["q", "status", "stage", "account", "close_after", "close_before"]
@@ -164,13 +152,6 @@ class OpportunityFilter(django_filters.FilterSet):
     def __init__(self, *args, board=False, **kwargs):
         super().__init__(*args, **kwargs)
         user = self.request.user
-        if role_of(user).is_partner:
-            for name in set(self.filters) - set(OPPORTUNITY_PARTNER_FILTERS):
-                del self.filters[name]
-        else:
-            self.filters["account"].queryset = (
-                PartnerAccount.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
-            )
         if board:  # the board is the open pipeline, a column per stage
             for name in ("status", "stage"):
                 self.filters.pop(name, None)
@@ -178,14 +159,3 @@ class OpportunityFilter(django_filters.FilterSet):
             self.filters["stage"].queryset = PipelineStage.objects.visible_to(user).order_by(
                 "position", "pk"
             )
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(company__icontains=value)
-            | Q(customer_domain__icontains=value)
-            | Q(next_step__icontains=value)
-        )

@@ -17,7 +17,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from partners.models import Industry, Region, normalise_domain
-from prm.access import ReferenceQuerySet, Role, ScopedQuerySet, role_of, sees_everything
+from prm.access import (
+    ReferenceQuerySet,
+    Role,
+    ScopedQuerySet,
+    role_of,
+    sees_everything,
+    visible_through,
+)
 
 # --- the customer-matching rule ---------------------------------------------------------------
 #
@@ -718,11 +725,6 @@ class DealRegistration(CustomerFields):
         return self.status in EDITABLE
 
 
-class RegistrationPartQuerySet(ScopedQuerySet):
-    def visible_to(self, user):
-        return self.filter(registration__in=DealRegistration.objects.visible_to(user))
-
-
 class RegistrationLine(models.Model):
     """A product on a registration, with its quantity."""
 
@@ -732,7 +734,7 @@ class RegistrationLine(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(default=1)
 
-    objects = RegistrationPartQuerySet.as_manager()
+    objects = visible_through("registration").as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -758,7 +760,7 @@ class RegistrationEvent(StatusEvent):
     from_status = models.CharField(max_length=10, choices=RegistrationStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=RegistrationStatus.choices)
 
-    objects = RegistrationPartQuerySet.as_manager()
+    objects = visible_through("registration").as_manager()
 
     class Meta(StatusEvent.Meta):
         pass
@@ -794,7 +796,7 @@ class ExtensionRequest(models.Model):
     decision_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = RegistrationPartQuerySet.as_manager()
+    objects = visible_through("registration").as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -891,11 +893,6 @@ class Opportunity(CustomerFields):
         return self.name
 
 
-class OpportunityHistoryQuerySet(ScopedQuerySet):
-    def visible_to(self, user):
-        return self.filter(opportunity__in=Opportunity.objects.visible_to(user))
-
-
 class OpportunityEvent(StatusEvent):
     """A step in an opportunity's history: stage moves and the close, with the reason."""
 
@@ -903,7 +900,7 @@ class OpportunityEvent(StatusEvent):
     from_status = models.CharField(max_length=80, blank=True)
     to_status = models.CharField(max_length=80)
 
-    objects = OpportunityHistoryQuerySet.as_manager()
+    objects = visible_through("opportunity").as_manager()
 
     class Meta(StatusEvent.Meta):
         pass

@@ -108,6 +108,19 @@ class ScopedQuerySet(models.QuerySet):
         raise NotImplementedError(f"{self.model.__name__}.objects.visible_to(user) is not defined")
 
 
+def visible_through(field: str) -> type[ScopedQuerySet]:
+    """The queryset class of rows that belong to another one (a lesson to its course, a history
+    step to its record): visible exactly when the row named by ``field`` is."""
+
+    class VisibleThroughQuerySet(ScopedQuerySet):
+        def visible_to(self, user):
+            owner = self.model._meta.get_field(field).related_model
+            return self.filter(**{f"{field}__in": owner.objects.visible_to(user)})
+
+    VisibleThroughQuerySet.__name__ = f"Visible{field.title().replace('_', '')}PartQuerySet"
+    return VisibleThroughQuerySet
+
+
 class ReferenceQuerySet(ScopedQuerySet):
     """Reference data (tiers, contact roles) that every signed-in user may read."""
 

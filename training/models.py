@@ -18,6 +18,7 @@ from prm.access import (
     partner_contact,
     role_of,
     sees_everything,
+    visible_through,
 )
 
 # --- courses ------------------------------------------------------------------------------------
@@ -91,13 +92,6 @@ class Course(models.Model):
         return self.title
 
 
-class CoursePartQuerySet(ScopedQuerySet):
-    """Lessons and quizzes: those of the courses the user sees."""
-
-    def visible_to(self, user):
-        return self.filter(course__in=Course.objects.visible_to(user))
-
-
 class Lesson(models.Model):
     """A lesson of a course: sanitised rich text, an optional video link."""
 
@@ -110,20 +104,13 @@ class Lesson(models.Model):
     video_url = models.URLField("video link", blank=True)
     minutes = models.PositiveSmallIntegerField(default=5)
 
-    objects = CoursePartQuerySet.as_manager()
+    objects = visible_through("course").as_manager()
 
     class Meta:
         ordering = ["course", "position", "pk"]
 
     def __str__(self):
         return self.title
-
-
-class LessonPartQuerySet(ScopedQuerySet):
-    """Attachments: those of the lessons the user sees (so of the courses they see)."""
-
-    def visible_to(self, user):
-        return self.filter(lesson__in=Lesson.objects.visible_to(user))
 
 
 class LessonAttachment(models.Model):
@@ -136,7 +123,7 @@ class LessonAttachment(models.Model):
     file_size = models.PositiveBigIntegerField(default=0, editable=False)
     position = models.PositiveSmallIntegerField(default=0)
 
-    objects = LessonPartQuerySet.as_manager()
+    objects = visible_through("lesson").as_manager()
 
     class Meta:
         ordering = ["lesson", "position", "pk"]
@@ -164,7 +151,7 @@ class Quiz(models.Model):
     )
     shuffle = models.BooleanField("shuffle questions", default=True)
 
-    objects = CoursePartQuerySet.as_manager()
+    objects = visible_through("course").as_manager()
 
     class Meta:
         ordering = ["course", "pk"]
@@ -184,11 +171,6 @@ class QuestionKind(models.TextChoices):
     MULTIPLE = "multiple", "Several answers"
 
 
-class QuizPartQuerySet(ScopedQuerySet):
-    def visible_to(self, user):
-        return self.filter(quiz__in=Quiz.objects.visible_to(user))
-
-
 class Question(models.Model):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveSmallIntegerField(default=0)
@@ -200,18 +182,13 @@ class Question(models.Model):
         max_length=500, blank=True, help_text="Shown after the quiz is submitted."
     )
 
-    objects = QuizPartQuerySet.as_manager()
+    objects = visible_through("quiz").as_manager()
 
     class Meta:
         ordering = ["quiz", "position", "pk"]
 
     def __str__(self):
         return self.text
-
-
-class ChoiceQuerySet(ScopedQuerySet):
-    def visible_to(self, user):
-        return self.filter(question__in=Question.objects.visible_to(user))
 
 
 class Choice(models.Model):
@@ -222,7 +199,7 @@ class Choice(models.Model):
     text = models.CharField(max_length=300)
     is_correct = models.BooleanField(default=False)
 
-    objects = ChoiceQuerySet.as_manager()
+    objects = visible_through("question").as_manager()
 
     class Meta:
         ordering = ["question", "position", "pk"]
@@ -293,17 +270,12 @@ class Enrollment(models.Model):
         return f"{self.user} in {self.course}"
 
 
-class EnrollmentPartQuerySet(ScopedQuerySet):
-    def visible_to(self, user):
-        return self.filter(enrollment__in=Enrollment.objects.visible_to(user))
-
-
 class LessonProgress(models.Model):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="progress")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
     completed_at = models.DateTimeField(default=timezone.now)
 
-    objects = EnrollmentPartQuerySet.as_manager()
+    objects = visible_through("enrollment").as_manager()
 
     class Meta:
         ordering = ["completed_at", "pk"]
@@ -326,7 +298,7 @@ class QuizAttempt(models.Model):
     answers = models.JSONField(default=dict, help_text="question id → chosen choice ids")
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = EnrollmentPartQuerySet.as_manager()
+    objects = visible_through("enrollment").as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
