@@ -17,12 +17,14 @@ from deals.models import (
 )
 from partners.models import PartnerAccount, Region
 from prm.access import role_of
+from prm.customfields import add_custom_filters
 
 
 class DealsFilterSet(django_filters.FilterSet):
     """Filters of a deals list. Partner users get only ``partner_filters`` (choosing a partner
     is the manager's); internal users choose among the partners they see. ``q`` searches
-    ``search_fields`` (case-insensitive, any of them)."""
+    ``search_fields`` (case-insensitive, any of them). The custom fields the user sees are
+    filters too (``custom_<key>``)."""
 
     partner_filters: tuple[str, ...] = ("q", "status")
     search_fields: tuple[str, ...] = ()
@@ -37,6 +39,7 @@ class DealsFilterSet(django_filters.FilterSet):
             self.filters["account"].queryset = (
                 PartnerAccount.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
             )
+        add_custom_filters(self, self._meta.model, user)
 
     def search(self, queryset, name, value):
         value = value.strip()

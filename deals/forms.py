@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deals import services
-from deals.models import DealRegistration, Lead, PipelineStage, Product
+from deals.models import DealRegistration, Lead, Opportunity, PipelineStage, Product
+from prm.customfields import CustomFieldsFormMixin
 
 
-class LeadForm(forms.ModelForm):
+class LeadForm(CustomFieldsFormMixin, forms.ModelForm):
     """What a partner manager types in for a new lead (a website enquiry, an event contact…)."""
 
     products = forms.ModelMultipleChoiceField(
@@ -61,6 +62,7 @@ class LeadForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["products"].queryset = Product.objects.visible_to(user).filter(active=True)
         self.fields["products"].label_from_instance = lambda p: f"{p.name} · {p.family}"
+        self.add_custom_fields(user)
 
 
 class ReasonForm(forms.Form):
@@ -97,7 +99,7 @@ REGISTRATION_CURRENCIES = [
 MAX_REGISTRATION_LINES = 20
 
 
-class RegistrationForm(forms.ModelForm):
+class RegistrationForm(CustomFieldsFormMixin, forms.ModelForm):
     """A deal registration, short enough for a phone: seven required fields with the products.
 
     Typing the company or domain asks the pre-check (HTMX) whether the customer is still open.
@@ -165,6 +167,7 @@ class RegistrationForm(forms.ModelForm):
         }
         for name in ("company", "domain"):
             self.fields[name].widget.attrs.update(precheck)
+        self.add_custom_fields(user)
 
     def clean_expected_close_date(self):
         value = self.cleaned_data["expected_close_date"]
@@ -342,9 +345,9 @@ def _stage_choices(current=None):
     return stages.order_by("position", "pk")
 
 
-class OpportunityForm(forms.Form):
+class OpportunityForm(CustomFieldsFormMixin, forms.Form):
     """What a partner changes as a deal moves on; the service checks amounts and dates, so the
-    messages are the same whoever calls it."""
+    messages are the same whoever calls it. Custom fields arrive as one ``custom`` dict."""
 
     stage = forms.ModelChoiceField(
         queryset=PipelineStage.objects.none(),
@@ -368,7 +371,7 @@ class OpportunityForm(forms.Form):
         help_text="What happens next, e.g. “Demo for the IT director on Tuesday”.",
     )
 
-    def __init__(self, *args, opportunity, **kwargs):
+    def __init__(self, *args, opportunity, user, **kwargs):
         kwargs.setdefault(
             "initial",
             {
@@ -381,6 +384,7 @@ class OpportunityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["stage"].queryset = _stage_choices(opportunity)
         self.fields["amount"].label = f"Amount ({opportunity.currency})"
+        self.add_custom_fields(user, instance=opportunity, model=Opportunity)
 
 
 class OpportunityStageForm(forms.Form):

@@ -414,6 +414,7 @@ class Lead(CustomerFields):
     reason = models.CharField(
         max_length=500, blank=True, help_text="Why it was last rejected or lost."
     )
+    custom = models.JSONField("custom fields", default=dict, blank=True, editable=False)
     assignment_note = models.TextField(
         blank=True, help_text="Why the assignment rules picked the partner (empty when by hand)."
     )
@@ -431,6 +432,8 @@ class Lead(CustomerFields):
             models.Index(fields=["account", "status", "-created_at"]),
             # The lists' order: page 1 of a big list reads 26 index entries, not every row.
             models.Index(fields=["-created_at", "-id"]),
+            # KPIs by period: leads accepted.
+            models.Index(fields=["account", "accepted_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -510,7 +513,8 @@ class LeadEvent(StatusEvent):
     objects = LeadHistoryQuerySet.as_manager()
 
     class Meta(StatusEvent.Meta):
-        pass
+        # KPIs by period: a partner's answers to the leads it was handed.
+        indexes = [models.Index(fields=["account", "to_status", "created_at"])]
 
     def __str__(self):
         return f"{self.lead}: {self.from_status or '—'} → {self.to_status}"
@@ -682,6 +686,7 @@ class DealRegistration(CustomerFields):
     )
     decision_reason = models.CharField(max_length=500, blank=True)
     expires_on = models.DateField("protected until", null=True, blank=True, db_index=True)
+    custom = models.JSONField("custom fields", default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -694,6 +699,9 @@ class DealRegistration(CustomerFields):
             models.Index(fields=["status", "-conflict", "submitted_at"]),
             # The lists' order: page 1 of a big list reads 26 index entries, not every row.
             models.Index(fields=["-created_at", "-id"]),
+            # KPIs by period: registered (submitted) and decided.
+            models.Index(fields=["account", "submitted_at"]),
+            models.Index(fields=["account", "decided_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -866,6 +874,7 @@ class Opportunity(CustomerFields):
     )
     reason = models.CharField("won/lost reason", max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    custom = models.JSONField("custom fields", default=dict, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -882,6 +891,10 @@ class Opportunity(CustomerFields):
             models.Index(fields=["status", "stage"]),
             # The table's order (soonest close first), for lists across many partners.
             models.Index(fields=["close_date", "id"]),
+            # KPIs by period: won/lost by close time, new pipeline by creation time.
+            models.Index(fields=["status", "closed_at"]),
+            models.Index(fields=["account", "status", "closed_at"]),
+            models.Index(fields=["account", "created_at"]),
         ]
         constraints = [
             models.CheckConstraint(

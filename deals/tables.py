@@ -1,4 +1,5 @@
-"""The deals tables (leads, registrations, opportunities) and their CSV exports."""
+"""The deals tables (leads, registrations, opportunities) and their CSV exports (which end with
+the custom fields the viewer sees)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from deals.models import (
     OpportunityStatus,
     RegistrationStatus,
 )
+from prm.customfields import CustomFieldsExportMixin
 from prm.tables import PRMTable
 
 
@@ -25,7 +27,7 @@ def _when(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-class LeadTableBase(PRMTable):
+class LeadTableBase(CustomFieldsExportMixin, PRMTable):
     """Columns and CSV values both lists share; hidden columns go to the export only."""
 
     company = tables.Column(linkify=("deals:lead", {"pk": tables.A("pk")}))
@@ -172,7 +174,7 @@ def _day(value) -> str:
     return date_format(value, "j M Y") if value else "—"
 
 
-class RegistrationTableBase(PRMTable):
+class RegistrationTableBase(CustomFieldsExportMixin, PRMTable):
     """Columns and CSV values of the registration lists (rows need ``account``, ``created_by``
     selected and ``lines__product`` prefetched)."""
 
@@ -372,7 +374,7 @@ class ReviewQueueTable(RegistrationTable):
 # --- opportunities ------------------------------------------------------------------------------
 
 
-class OpportunityTable(PRMTable):
+class OpportunityTable(CustomFieldsExportMixin, PRMTable):
     """The pipeline as a table (and its CSV): a partner's own, or a manager's partners' with the
     partner column. Hidden columns go to the export only."""
 

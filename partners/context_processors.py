@@ -7,10 +7,12 @@ from prm.access import role_of
 
 #: Internal users' pages besides the partner list; one shows once its URL exists.
 INTERNAL_PAGES = [
+    ("Dashboard", "analytics:dashboard"),
     ("Leads", "deals:lead_list"),
     ("Registrations", "deals:registration_list"),
     ("Pipeline", "deals:opportunity_list"),
     ("Training", "training:status"),
+    ("Reports", "analytics:report_list"),
 ]
 
 

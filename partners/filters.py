@@ -1,10 +1,11 @@
-"""Filters of the partner list: search, tier, status, region, manager."""
+"""Filters of the partner list: search, tier, status, region, manager, custom fields."""
 
 import django_filters
 from django.db.models import Q
 
 from partners.forms import manager_choices
 from partners.models import AccountStatus, Industry, PartnerAccount, Region, Tier
+from prm.customfields import add_custom_filters
 
 
 class PartnerAccountFilter(django_filters.FilterSet):
@@ -25,6 +26,7 @@ class PartnerAccountFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["manager"].queryset = manager_choices()
         self.filters["manager"].field.label_from_instance = lambda u: u.get_full_name() or u.email
+        add_custom_filters(self, PartnerAccount, self.request.user)
 
     def search(self, queryset, name, value):
         value = value.strip()

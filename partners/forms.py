@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from partners.models import AccountStatus, Contact, ContactRole, PartnerAccount, PortalAccess
 from partners.services import check_portal_email_free
+from prm.customfields import CustomFieldsFormMixin
 from prm.models import PARTNER_MANAGERS_GROUP
 
 
@@ -21,8 +22,8 @@ def manager_choices():
     )
 
 
-class PartnerProfileForm(forms.ModelForm):
-    """What a partner admin edits about their own company."""
+class PartnerProfileForm(CustomFieldsFormMixin, forms.ModelForm):
+    """What a partner admin edits about their own company (and the custom fields they see)."""
 
     website = forms.URLField(required=False, assume_scheme="https")
 
@@ -31,8 +32,12 @@ class PartnerProfileForm(forms.ModelForm):
         fields = ["name", "website", "phone", "country", "industry", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_custom_fields(user)
 
-class PartnerAccountForm(forms.ModelForm):
+
+class PartnerAccountForm(CustomFieldsFormMixin, forms.ModelForm):
     """What a partner manager or admin edits: the profile plus program details."""
 
     website = forms.URLField(required=False, assume_scheme="https")
@@ -65,6 +70,7 @@ class PartnerAccountForm(forms.ModelForm):
         self.fields["parent"].queryset = parents
         self.fields["manager"].queryset = manager_choices()
         self.fields["manager"].label_from_instance = lambda u: u.get_full_name() or u.email
+        self.add_custom_fields(user)
 
 
 class AccountStatusForm(forms.Form):

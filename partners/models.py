@@ -163,6 +163,7 @@ class PartnerAccount(models.Model):
     partner_since = models.DateField(null=True, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     description = models.TextField("about the company", blank=True)
+    custom = models.JSONField("custom fields", default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,13 +1,14 @@
-"""The partner list table."""
+"""The partner list table; its CSV export ends with the custom fields the viewer sees."""
 
 import django_tables2 as tables
 from django.utils.html import format_html
 
 from partners.models import PartnerAccount
+from prm.customfields import CustomFieldsExportMixin
 from prm.tables import PRMTable
 
 
-class PartnerAccountTable(PRMTable):
+class PartnerAccountTable(CustomFieldsExportMixin, PRMTable):
     name = tables.Column(
         linkify=("partners:partner", {"pk": tables.A("pk")}), verbose_name="Partner"
     )

@@ -98,8 +98,7 @@ def partner_edit(request, pk):
     require(services.can_change_account(request.user, account), "You may not edit this account.")
     internal = role_of(request.user).is_internal
     form_class = PartnerAccountForm if internal else PartnerProfileForm
-    kwargs = {"user": request.user} if internal else {}
-    form = form_class(request.POST or None, instance=account, **kwargs)
+    form = form_class(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_account(actor=request.user, account=form.save(commit=False))

@@ -1,16 +1,27 @@
-"""Admin for the core tables: users (email login, one role each), the task outbox, sent mail."""
+"""Admin for the core tables: users (email login, one role each), the task outbox, sent mail,
+custom fields."""
 
 from __future__ import annotations
+
+import re
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, JSONField, OuterRef, Q
 from django.utils.text import Truncator
 
 from prm.access import partner_contact
-from prm.models import PARTNER_MANAGERS_GROUP, Notification, PendingTask, SentMessage, User
+from prm.models import (
+    PARTNER_MANAGERS_GROUP,
+    CustomField,
+    CustomFieldType,
+    Notification,
+    PendingTask,
+    SentMessage,
+    User,
+)
 from prm.tasks import resend_pending_tasks
 
 
@@ -234,3 +245,92 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+#: A key is a lower-case identifier without double underscores: it is the last part of the
+#: ``custom__<key>`` lookups of filters and reports.
+_KEY = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+#: Keys Django would read as a lookup on the JSON itself rather than as a key in it.
+_RESERVED_KEYS = set(JSONField.get_lookups())
+
+
+_CUSTOM_FIELD_FIELDS = (
+    "target",
+    "label",
+    "key",
+    "field_type",
+    "choices",
+    "required",
+    "help_text",
+    "internal_only",
+    "position",
+    "active",
+)
+
+
+class CustomFieldForm(forms.ModelForm):
+    class Meta:
+        model = CustomField
+        fields = _CUSTOM_FIELD_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "key" in self.fields:  # clean_key says it better than the generic slug message
+            self.fields["key"].validators = []
+
+    def clean_key(self):
+        key = self.cleaned_data["key"].strip()
+        if not _KEY.fullmatch(key):
+            raise forms.ValidationError(
+                "Use lower-case letters, digits and single underscores, starting with a letter "
+                "(e.g. annual_revenue)."
+            )
+        if key in _RESERVED_KEYS:
+            raise forms.ValidationError(f"“{key}” is reserved: choose another key.")
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        field_type = cleaned.get("field_type")
+        options = [line.strip() for line in cleaned.get("choices", "").splitlines()]
+        options = [option for option in options if option]
+        if field_type == CustomFieldType.CHOICE:
+            if not options:
+                self.add_error("choices", "List the options of a choice field, one per line.")
+            elif len(set(options)) != len(options):
+                self.add_error("choices", "Each option once, please.")
+            else:
+                cleaned["choices"] = "\n".join(options)
+        elif field_type and options:
+            self.add_error("choices", "Only a choice field has options: clear them.")
+        if field_type == CustomFieldType.BOOLEAN and cleaned.get("required"):
+            self.add_error("required", "A yes/no field can't be required: unticked means no.")
+        return cleaned
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(admin.ModelAdmin):
+    """Fields admins add to partner accounts, leads, registrations and opportunities; they show
+    in the portal's forms, detail pages, filters, exports and reports."""
+
+    form = CustomFieldForm
+    list_display = (
+        "label",
+        "target",
+        "field_type",
+        "required",
+        "internal_only",
+        "active",
+        "position",
+    )
+    list_filter = ("target", "field_type", "active", "internal_only")
+    search_fields = ("label", "key")
+    ordering = ("target", "position", "label", "pk")
+    fields = _CUSTOM_FIELD_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # Records keep their values under the key, for this record type: changing either
+            # would orphan every value already stored. Retire a field with "active" instead.
+            return ("target", "key")
+        return ()

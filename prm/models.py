@@ -116,3 +116,74 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class CustomFieldTarget(models.TextChoices):
+    """The records admins can add their own fields to (the seeds' "custom objects and fields")."""
+
+    PARTNER_ACCOUNT = "partners.partneraccount", "Partner accounts"
+    LEAD = "deals.lead", "Leads"
+    REGISTRATION = "deals.dealregistration", "Deal registrations"
+    OPPORTUNITY = "deals.opportunity", "Opportunities"
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    CHOICE = "choice", "Choice"
+    BOOLEAN = "boolean", "Yes / no"
+
+
+class CustomFieldQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Internal users see every active field; partners only those not marked internal."""
+        from prm.access import role_of
+
+        role = role_of(user)
+        if role.is_internal:
+            return self.filter(active=True)
+        if role.is_partner:
+            return self.filter(active=True, internal_only=False)
+        return self.none()
+
+    def for_model(self, model):
+        return self.filter(target=model._meta.label_lower)
+
+
+class CustomField(models.Model):
+    """A typed field an admin adds to a record type; values live in the record's ``custom``."""
+
+    target = models.CharField("record type", max_length=40, choices=CustomFieldTarget.choices)
+    label = models.CharField(max_length=80)
+    key = models.SlugField(
+        max_length=40,
+        help_text="Stored name of the value (letters, digits, underscores). Cannot change later.",
+    )
+    field_type = models.CharField("type", max_length=10, choices=CustomFieldType.choices)
+    choices = models.TextField(
+        blank=True, help_text="For a choice field: one option per line, in the order shown."
+    )
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=200, blank=True)
+    internal_only = models.BooleanField(
+        default=False, help_text="Shown to partner managers and admins only, never to partners."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CustomFieldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["target", "position", "label", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "key"], name="customfield_key_per_target")
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.get_target_display()})"
+
+    @property
+    def options(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]

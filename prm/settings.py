@@ -157,6 +157,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,  # a few times a day: each certificate is reminded once
     },
     "refresh-checklists": {"task": "training.refresh_checklists", "schedule": 3600.0},
+    # The kept partner scores behind the ranked table (writes that change them refresh early).
+    "refresh-partner-scores": {"task": "analytics.refresh_scores", "schedule": 900.0},
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -229,6 +231,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 PRM_INVITATION_DAYS = env.int("PRM_INVITATION_DAYS", default=7)
 # Largest file an admin may upload to the resource library (training.admin.ResourceForm).
 PRM_MAX_UPLOAD_MB = env.int("PRM_MAX_UPLOAD_MB", default=25)
+#: Money KPIs are summed in this currency; others convert by the rates in admin (Currency rates).
+PRM_REPORTING_CURRENCY = env.str("PRM_REPORTING_CURRENCY", default="USD").upper()
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
@@ -250,7 +254,8 @@ if PRODUCTION:
 
 # --- I18N, static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+#: Periods (months, quarters) and schedules follow this zone; stored times stay UTC.
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 

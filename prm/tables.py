@@ -78,13 +78,24 @@ class PRMTable(tables.Table):
         spreadsheet formulas."""
         self._tie_break()
         getters = self._export_getters()
-        writer = csv.writer(_Echo())
+        records = self.data.data.iterator(chunk_size=2000)
+        return csv_response(
+            filename,
+            [header for header, _ in getters],
+            ([get(record) for _, get in getters] for record in records),
+        )
 
-        def rows():
-            yield writer.writerow([safe_cell(header) for header, _ in getters])
-            for record in self.data.data.iterator(chunk_size=2000):
-                yield writer.writerow([safe_cell(get(record)) for _, get in getters])
 
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
+    """A streamed CSV download: ``header`` then ``rows`` (any iterable of sequences), every cell
+    neutralised against spreadsheet formulas."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow([safe_cell(cell) for cell in header])
+        for row in rows:
+            yield writer.writerow([safe_cell(cell) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("", include("deals.urls")),
     path("", include("training.urls")),
+    path("", include("analytics.urls")),
 ]

@@ -52,7 +52,13 @@ from partners.models import (
     Workspace,
 )
 from partners.services import record
-from prm.models import Notification, PendingTask, SentMessage, partner_managers_group
+from prm.models import (
+    CustomField,
+    Notification,
+    PendingTask,
+    SentMessage,
+    partner_managers_group,
+)
 from prm.testing.fixtures import login_as
 from prm.testing.matrix import (
     ADMIN_LOGIN,
@@ -178,11 +184,19 @@ ADMIN_ROWS = {
     "training.resourcetag": lambda: _resource_tag(),
     "training.resourcedownload": lambda: _download_of_a(),
     "training.article": lambda: _platinum_article(),
+    "analytics.kpidefinition": lambda: _analytics_row("kpidefinition"),
+    "analytics.currencyrate": lambda: _analytics_row("currencyrate"),
+    "analytics.goal": lambda: _analytics_row("goal"),
+    "analytics.partnerscore": lambda: _analytics_row("partnerscore"),
+    "analytics.savedreport": lambda: _analytics_row("savedreport"),
     "prm.notification": lambda: Notification.objects.create(
         user=make_user("bell-sample@vendor.example"), key="matrix", title="Matrix"
     ),
     "prm.pendingtask": lambda: PendingTask.objects.create(task_name="partners.send_invitation"),
     "prm.sentmessage": lambda: SentMessage.objects.create(key="matrix-sample"),
+    "prm.customfield": lambda: CustomField.objects.create(
+        target="deals.lead", label="Matrix field", key="matrix_field", field_type="text"
+    ),
     "mfa.authenticator": lambda: _authenticator(make_user("mfa-sample@vendor.example")),
     "django_celery_beat.intervalschedule": lambda: IntervalSchedule.objects.create(
         every=10, period=IntervalSchedule.SECONDS
@@ -637,6 +651,82 @@ def _download_of_a():
 A_RESOURCE = {**A_PAGE_FOR_VIEWERS, "other_manager": 200}
 
 
+def scorecard_chart_of_a(w):
+    """A scorecard chart's CSV naming account A (``?account=``): its builder looks it up in
+    the viewer's ``visible_to``, so another company (or manager) gets 404."""
+    from django.urls import reverse
+
+    return reverse("analytics:chart_csv", kwargs={"key": "scorecard-stages"}) + f"?account={w.a.pk}"
+
+
+def shared_report(w):
+    """Maya's report over every opportunity, shared with partner admins (not with the other
+    managers): each partner admin runs it on their own rows; members and Otto get 404."""
+    from analytics.models import SavedReport
+
+    report, _ = SavedReport.objects.get_or_create(
+        name="Matrix pipeline report",
+        defaults={
+            "owner": w.manager,
+            "record_type": "opportunities",
+            "columns": ["name", "partner", "amount"],
+            "group_by": "partner",
+            "shared_with_partners": True,
+        },
+    )
+    return {"pk": report.pk}
+
+
+# A shared report: whoever may open it runs it on their own rows.
+REPORT_VIEWERS = everyone(200, anonymous=LOGIN, member_a=404, other_manager=404)
+REPORT_EDITORS = {**REPORT_VIEWERS, "partner_admin_a": 403, "partner_admin_b": 403}
+
+
+def _analytics_row(model: str):
+    """One row of an analytics model for its admin pages (KPI definitions come seeded)."""
+    from analytics import kpis
+    from analytics.models import CurrencyRate, Goal, KpiDefinition, PartnerScore, SavedReport
+
+    account = PartnerAccount.objects.get(name="Northwind Systems")
+    quarter = kpis.Period.current_quarter().start
+    if model == "kpidefinition":
+        return KpiDefinition.objects.order_by("pk").first()
+    if model == "currencyrate":
+        return CurrencyRate.objects.create(currency="EUR", rate="1.08")
+    if model == "goal":
+        return Goal.objects.create(account=account, quarter=quarter, kpi="won_revenue", target=1)
+    if model == "partnerscore":
+        return PartnerScore.objects.create(
+            account=account, quarter=quarter, computed_at=timezone.now()
+        )
+    return SavedReport.objects.create(
+        name="Matrix admin report", record_type="partners", columns=["name"]
+    )
+
+
+def proposal_of_a(w):
+    """A's partner admin's proposal for this quarter, waiting for its manager."""
+    from analytics import kpis
+    from analytics.models import Goal
+
+    goal, _ = Goal.objects.get_or_create(
+        account=w.a,
+        quarter=kpis.Period.current_quarter().start,
+        kpi="deals_registered",
+        defaults={"target": 5, "status": "proposed", "proposed_by": w.partner_admin_a},
+    )
+    return {"pk": goal.pk}
+
+
+# Goals: the manager side sets, agrees and removes; A's partner admin withdraws a proposal.
+A_GOAL_ACTION = {
+    **A_PAGE_FOR_EDITORS,
+    "partner_admin_a": 403,
+    "manager": REDIRECT,
+    "admin": REDIRECT,
+}
+
+
 CASES: dict[str, Case] = {
     # --- project ------------------------------------------------------------------------------
     "home": Case(
@@ -946,6 +1036,74 @@ CASES: dict[str, Case] = {
         kwargs=lambda w: {"slug": _platinum_article().slug},
         why="Another tier's article: 404 for every partner, a preview for internal users.",
     ),
+    # --- analytics: the partner scorecard and chart data -----------------------------------
+    "analytics:scorecard": Case(
+        everyone(200, anonymous=LOGIN, **dict.fromkeys(INTERNAL, Redirect("analytics:dashboard"))),
+        why="The portal's Dashboard tab: one's own company; internal users go to their dashboard.",
+    ),
+    "analytics:account_scorecard": Case(
+        A_PAGE_FOR_VIEWERS, kwargs=account_a, why="A's scorecard: its people, manager, admins."
+    ),
+    "analytics:chart_csv": Case(
+        A_PAGE_FOR_VIEWERS,
+        path=scorecard_chart_of_a,
+        why="One chart's data (scorecard-stages of A); every key is checked as partner_admin_b "
+        "in tests/analytics/test_scorecard.py.",
+    ),
+    # --- analytics: the manager dashboard and the ranked table ----------------------------
+    "analytics:dashboard": Case(
+        MANAGER_PAGE, why="The book of the viewer (visible_to); internal only, partners 403."
+    ),
+    "analytics:ranking": Case(MANAGER_PAGE, why="Every partner of the book ranked by its KPIs."),
+    "analytics:ranking_export": Case(MANAGER_PAGE, why="The CSV of the same ranking."),
+    # --- analytics: saved reports ---------------------------------------------------------
+    "analytics:report_list": Case(
+        everyone(200, anonymous=LOGIN, member_a=403),
+        why="Internal users: their own and shared reports; partner admins: those shared with them.",
+    ),
+    "analytics:report_add": Case(MANAGER_PAGE, why="Reports are defined by the internal side."),
+    "analytics:report": Case(
+        REPORT_VIEWERS, kwargs=shared_report, why="Rows from the viewer's visible_to, not Maya's."
+    ),
+    "analytics:report_edit": Case(
+        REPORT_EDITORS, kwargs=shared_report, why="Its owner or an admin; partner admins: 403."
+    ),
+    "analytics:report_delete": Case(
+        {**REPORT_EDITORS, "manager": REDIRECT, "admin": REDIRECT},
+        kwargs=shared_report,
+        method="POST",
+        why="Its owner or an admin, then back to the list.",
+    ),
+    "analytics:report_export_csv": Case(
+        REPORT_VIEWERS, kwargs=shared_report, why="Every row the viewer may see, as CSV."
+    ),
+    "analytics:report_export_xlsx": Case(
+        REPORT_VIEWERS, kwargs=shared_report, why="The same rows as a spreadsheet."
+    ),
+    # --- analytics: quarterly goals ---------------------------------------------------------
+    "analytics:goals": Case(
+        everyone(
+            200, anonymous=LOGIN, **dict.fromkeys(INTERNAL, Redirect("partners:partner_list"))
+        ),
+        why="One's own company's goals; internal users open a partner's from the partner list.",
+    ),
+    "analytics:account_goals": Case(
+        {**A_PAGE_FOR_EDITORS, "partner_admin_a": 403},
+        kwargs=account_a,
+        why="A's goals for its manager and admins; A's people use their own goals page (403).",
+    ),
+    "analytics:goal_accept": Case(
+        A_GOAL_ACTION,
+        kwargs=proposal_of_a,
+        method="POST",
+        why="The manager side agrees to a proposal, then back to the partner's goals.",
+    ),
+    "analytics:goal_delete": Case(
+        {**A_GOAL_ACTION, "partner_admin_a": REDIRECT},
+        kwargs=proposal_of_a,
+        method="POST",
+        why="The manager side removes; A's partner admin withdraws its own proposal.",
+    ),
     # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
     "account_login": Case(
         everyone(Redirect("home"), anonymous=200),
@@ -1128,6 +1286,7 @@ OF_ACCOUNT_A = {
         extension_of_a,
         certificate_of_a,
         onboarding_item_of_a,
+        proposal_of_a,
     )
 }
 

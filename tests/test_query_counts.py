@@ -1130,3 +1130,306 @@ def test_course_page_enroll_card_costs_the_same_with_more_colleagues(
             services.enroll(actor=world.partner_admin_a, course=course, user=user)
 
     assert_same_cost_with_more_rows(client, world, spec, django_assert_max_num_queries, grow=grow)
+
+
+# --- analytics: the partner scorecard (5 vs 50 opportunities) ---------------------------------
+
+SCORECARD_PAGES = {
+    # two KPI computations (this period and the last), goals, two charts, top deals, training
+    "scorecard (partner admin)": Page(
+        "partner_admin_a", lambda w: "/dashboard/", 60, "Grown Deal 048"
+    ),
+    "scorecard (member)": Page("member_a", lambda w: "/dashboard/", 60, "Grown Deal 048"),
+    "account scorecard (manager)": Page(
+        "manager", lambda w: f"/partners/{w.a.pk}/scorecard/", 60, "Grown Deal 048"
+    ),
+    "account scorecard (admin)": Page(
+        "admin", lambda w: f"/partners/{w.a.pk}/scorecard/?period=2026", 60, "Grown Deal 048"
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(SCORECARD_PAGES), ids=list(SCORECARD_PAGES))
+def test_scorecard_costs_the_same_with_5_and_50_opportunities(
+    client, world, page, django_assert_max_num_queries
+):
+    spec = SCORECARD_PAGES[page]
+    opportunity_world(world)
+    grow_opportunities(world, 5)
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        spec,
+        django_assert_max_num_queries,
+        grow=lambda: grow_opportunities(world, 45, start=5),
+    )
+
+
+# --- analytics: the manager dashboard and the ranked table (5 vs 50 partners) -----------------
+
+
+def grow_book(world) -> None:
+    """45 more partners for the manager (``grow_world``), each with a won and an open deal, and
+    the quarter's kept scores of every partner refreshed."""
+    from django.utils import timezone
+
+    from analytics.services import refresh_scores
+    from deals.models import Opportunity, PipelineStage
+    from partners.models import PartnerAccount
+
+    grow_world(world)
+    stage = PipelineStage.objects.filter(active=True).order_by("position").first()
+    grown = PartnerAccount.objects.filter(name__startswith="Grown Partner")
+    Opportunity.objects.bulk_create(
+        Opportunity(
+            account=account,
+            name=f"{account.name} deal {status}",
+            company="Grown Customer",
+            stage=stage,
+            amount=1000,
+            close_date=timezone.localdate(),
+            status=status,
+            closed_at=timezone.now() if status == "won" else None,
+        )
+        for account in grown
+        for status in ("won", "open")
+    )
+    refresh_scores()
+
+
+DASHBOARD_PAGES = {
+    # measured 38: totals (two KPI computations), the forecast, four charts, the top ten
+    "manager dashboard (manager)": Page(
+        "manager", lambda w: "/manager/dashboard/", 42, "Grown Partner 000"
+    ),
+    "manager dashboard filtered (admin)": Page(
+        "admin",
+        lambda w: f"/manager/dashboard/?tier={w.tier.pk}&region=emea&manager={w.manager.pk}",
+        42,
+        "Grown Partner 000",
+    ),
+    "ranking (manager)": Page(
+        "manager", lambda w: "/manager/dashboard/partners/?sort=-won_revenue", 11, "Grown Partner"
+    ),
+    "ranking filtered (admin)": Page(
+        "admin",
+        lambda w: f"/manager/dashboard/partners/?tier={w.tier.pk}&manager={w.manager.pk}",
+        11,
+        "Grown Partner 010",
+    ),
+    "ranking export (manager)": Page(
+        "manager", lambda w: "/manager/dashboard/partners/export.csv", 8, "Grown Partner 044"
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(DASHBOARD_PAGES), ids=list(DASHBOARD_PAGES))
+def test_manager_dashboard_costs_the_same_with_5_and_50_partners(
+    client, world, page, django_assert_max_num_queries
+):
+    from analytics.services import refresh_scores
+
+    refresh_scores()
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        DASHBOARD_PAGES[page],
+        django_assert_max_num_queries,
+        grow=lambda: grow_book(world),
+    )
+
+
+# --- saved reports: the same count with 5 rows as with 50 --------------------------------------
+
+
+def grow_report_rows(world, count: int, *, start: int = 0) -> None:
+    """``count`` more opportunities of A (and a few of its child account) over every stage."""
+    from datetime import date
+
+    from deals.models import Opportunity, PipelineStage
+
+    stages = list(PipelineStage.objects.filter(active=True))
+    Opportunity.objects.bulk_create(
+        Opportunity(
+            account=world.a_child if i % 7 == 3 else world.a,
+            owner=world.partner_admin_a,
+            name=f"Report Deal {i:03d}",
+            company=f"Report Customer {i:03d}",
+            stage=stages[i % len(stages)],
+            amount=100 + i,
+            close_date=date(2026, 1 + i % 12, 1),
+            custom={"segment": "SMB" if i % 2 else "Enterprise"},
+        )
+        for i in range(start, start + count)
+    )
+
+
+def report_world(world):
+    """Two reports over every opportunity, shared with partner admins: a plain one sorted by
+    name (with a custom field column) and one grouped by partner (with its chart)."""
+    from analytics.models import SavedReport
+    from prm.models import CustomField
+
+    CustomField.objects.create(
+        target="deals.opportunity", label="Segment", key="segment", field_type="text"
+    )
+    world.report = SavedReport.objects.create(
+        name="Every deal",
+        owner=world.admin,
+        record_type="opportunities",
+        columns=[
+            "name",
+            "partner",
+            "tier",
+            "manager",
+            "stage",
+            "amount",
+            "close_date",
+            "custom:segment",
+        ],
+        filters=[{"field": "amount", "op": "gte", "value": "0"}],
+        sort="name",
+        shared=True,
+        shared_with_partners=True,
+    )
+    world.grouped_report = SavedReport.objects.create(
+        name="Deals by partner",
+        owner=world.admin,
+        record_type="opportunities",
+        columns=["partner", "amount"],
+        group_by="close_date",
+        shared=True,
+        shared_with_partners=True,
+    )
+    return world
+
+
+REPORT_PAGES = {
+    "report (manager)": Page(
+        "manager", lambda w: f"/reports/{w.report.pk}/", 10, "Report Deal 049"
+    ),
+    "report (admin)": Page("admin", lambda w: f"/reports/{w.report.pk}/", 7, "Report Deal 049"),
+    "report (partner admin)": Page(
+        "partner_admin_a", lambda w: f"/reports/{w.report.pk}/", 8, "Report Deal 049"
+    ),
+    "grouped report with chart (manager)": Page(
+        "manager", lambda w: f"/reports/{w.grouped_report.pk}/", 11, "2026-12"
+    ),
+    "report CSV (manager)": Page(
+        "manager", lambda w: f"/reports/{w.report.pk}/export.csv", 9, "Report Deal 049"
+    ),
+    "report CSV (partner admin)": Page(
+        "partner_admin_a", lambda w: f"/reports/{w.report.pk}/export.csv", 6, "Report Deal 049"
+    ),
+    "report chart CSV (manager)": Page(
+        "manager", lambda w: f"/charts/report.csv?report={w.grouped_report.pk}", 9, "2026-12"
+    ),
+    "report list (manager)": Page("manager", lambda w: "/reports/", 6, "Deals by partner"),
+}
+
+
+@pytest.mark.parametrize("page", list(REPORT_PAGES), ids=list(REPORT_PAGES))
+def test_report_pages_cost_the_same_with_5_and_50_rows(
+    client, world, page, django_assert_max_num_queries
+):
+    report_world(world)
+    grow_report_rows(world, 5)
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        REPORT_PAGES[page],
+        django_assert_max_num_queries,
+        grow=lambda: grow_report_rows(world, 45, start=5),
+    )
+
+
+@pytest.mark.parametrize("persona", ["manager", "partner_admin_a"])
+def test_the_report_xlsx_costs_the_same_with_5_and_50_rows(client, world, persona):
+    import io
+    import zipfile
+
+    report_world(world)
+    grow_report_rows(world, 5)
+    login_as(client, getattr(world, persona))
+    url = f"/reports/{world.report.pk}/export.xlsx"
+
+    def measure():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+            data = b"".join(response.streaming_content)
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            sheet = book.read("xl/worksheets/sheet1.xml").decode()  # inline strings
+        return len(queries.captured_queries), sheet
+
+    measure()  # warm-up
+    small, _ = measure()
+    grow_report_rows(world, 45, start=5)
+    big, strings = measure()
+    assert "Report Deal 049" in strings
+    assert big == small <= 9
+
+
+# --- goals: the same count with 2 goals as with 12 --------------------------------------------
+
+#: KPIs that take goals, in the order the grown goals use them (12 of them).
+GOAL_KPIS = (
+    "won_revenue",
+    "deals_registered",
+    "pipeline_value",
+    "weighted_pipeline",
+    "new_pipeline",
+    "approval_rate",
+    "decision_hours",
+    "win_rate",
+    "average_deal",
+    "sales_cycle_days",
+    "lead_acceptance_rate",
+    "certified_people",
+)
+
+
+def grow_goals(world, count: int, *, start: int = 0) -> None:
+    """``count`` more goals of A this quarter (each on its own KPI), every other one proposed."""
+    from analytics import kpis
+    from analytics.models import Goal
+
+    quarter = kpis.Period.current_quarter().start
+    Goal.objects.bulk_create(
+        Goal(
+            account=world.a,
+            quarter=quarter,
+            kpi=kpi,
+            target=10 + i,
+            status="proposed" if i % 2 else "accepted",
+            proposed_by=world.partner_admin_a if i % 2 else None,
+            set_by=None if i % 2 else world.manager,
+        )
+        for i, kpi in enumerate(GOAL_KPIS[start : start + count], start=start)
+    )
+
+
+GOAL_PAGES = {
+    "account goals (manager)": Page(
+        "manager", lambda w: f"/partners/{w.a.pk}/goals/", 22, "Time to decision"
+    ),
+    "account goals (admin)": Page(
+        "admin", lambda w: f"/partners/{w.a.pk}/goals/", 19, "Time to decision"
+    ),
+    "goals (partner admin)": Page("partner_admin_a", lambda w: "/goals/", 19, "Time to decision"),
+    "goals (member)": Page("member_a", lambda w: "/goals/", 18, "Time to decision"),
+}
+
+
+@pytest.mark.parametrize("page", list(GOAL_PAGES), ids=list(GOAL_PAGES))
+def test_goal_pages_cost_the_same_with_2_and_12_goals(
+    client, world, page, django_assert_max_num_queries
+):
+    grow_goals(world, 2)
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        GOAL_PAGES[page],
+        django_assert_max_num_queries,
+        grow=lambda: grow_goals(world, 10, start=2),
+    )

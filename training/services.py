@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from partners.models import PartnerAccount
 from prm.access import Role, partner_contact, role_of
+from prm.tasks import enqueue
 from training.models import (
     Certificate,
     Course,
@@ -192,6 +193,8 @@ def _complete_if_done(enrollment: Enrollment) -> None:
         enrollment.status = EnrollmentStatus.COMPLETED
         enrollment.completed_at = timezone.now()
         enrollment.save(update_fields=["status", "completed_at"])
+        if (contact := partner_contact(enrollment.user)) is not None:
+            enqueue("analytics.refresh_account_scores", [contact.account_id])
     if enrollment.course.is_certification:
         issue_certificate(enrollment)
 
@@ -231,6 +234,7 @@ def issue_certificate(enrollment: Enrollment, *, today=None) -> Certificate:
     )
     certificate.number = f"OPRM-{today.year}-{certificate.pk:06d}"
     certificate.save(update_fields=["number"])
+    enqueue("analytics.refresh_account_scores", [contact.account_id])
     return certificate
 
 
@@ -331,6 +335,7 @@ def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certi
         raise ValidationError(f"Certificate {certificate.number} is already revoked.")
     certificate.revoked_at = timezone.now()
     certificate.save(update_fields=["revoked_at"])
+    enqueue("analytics.refresh_account_scores", [certificate.account_id])
     record(
         actor=actor,
         account=certificate.account,

@@ -118,6 +118,7 @@ def accept_lead(*, actor, lead: Lead) -> Lead:
     lead.accepted_at, lead.accepted_by = timezone.now(), actor
     lead.save()
     _event(lead, actor=actor, from_status=LeadStatus.ASSIGNED)
+    enqueue("analytics.refresh_account_scores", [lead.account_id])
     return lead
 
 
@@ -142,6 +143,7 @@ def reject_lead(*, actor, lead: Lead, reason: str) -> Lead:
     from deals.tasks import notify_leads_returned
 
     enqueue(notify_leads_returned, [event.pk])
+    enqueue("analytics.refresh_account_scores", [account.pk])
     return lead
 
 
@@ -294,4 +296,5 @@ def return_overdue_leads(*, now=None) -> int:
         from deals.tasks import notify_leads_returned
 
         enqueue(notify_leads_returned, [event.pk for event in returned])
+        enqueue("analytics.refresh_account_scores", sorted({a for _, a in overdue if a}))
     return len(overdue)

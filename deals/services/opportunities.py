@@ -29,6 +29,7 @@ from deals.models import (
     RegistrationStatus,
 )
 from prm.access import Role, partner_contact, role_of
+from prm.tasks import enqueue
 
 __all__ = [
     "can_convert_lead",
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 #: What a partner (or their manager) may change on an open opportunity.
-EDITABLE_FIELDS = frozenset({"stage", "amount", "close_date", "next_step"})
+EDITABLE_FIELDS = frozenset({"stage", "amount", "close_date", "next_step", "custom"})
 #: A converted lead has no close date of its own: the partner starts from this and adjusts it.
 LEAD_CLOSE_DAYS = 90
 
@@ -196,6 +197,7 @@ def convert_registration(*, actor, registration: DealRegistration, stage=None) -
     _event(opportunity, actor=actor, from_status="", to_status=stage.name,
            reason="Converted from an approved registration")  # fmt: skip
     registration.status = locked.status
+    enqueue("analytics.refresh_account_scores", [opportunity.account_id])
     return opportunity
 
 
@@ -244,6 +246,7 @@ def convert_lead(*, actor, lead: Lead, stage=None) -> Opportunity:
     _event(opportunity, actor=actor, from_status="", to_status=stage.name,
            reason="Converted from an accepted lead")  # fmt: skip
     lead.status = locked.status
+    enqueue("analytics.refresh_account_scores", [opportunity.account_id])
     return opportunity
 
 
@@ -287,6 +290,7 @@ def update_opportunity(*, actor, opportunity: Opportunity, **changes) -> Opportu
     locked.save()
     if locked.stage_id != before.pk:
         _event(locked, actor=actor, from_status=before.name, to_status=locked.stage.name)
+    enqueue("analytics.refresh_account_scores", [locked.account_id])
     return locked
 
 
@@ -301,6 +305,7 @@ def move_opportunity(*, actor, opportunity: Opportunity, stage: PipelineStage) -
     locked.stage = stage
     locked.save(update_fields=["stage", "updated_at"])
     _event(locked, actor=actor, from_status=before.name, to_status=stage.name)
+    enqueue("analytics.refresh_account_scores", [locked.account_id])
     return locked
 
 
@@ -325,4 +330,5 @@ def close_opportunity(*, actor, opportunity: Opportunity, won: bool, reason: str
         to_status=locked.get_status_display(),
         reason=reason,
     )
+    enqueue("analytics.refresh_account_scores", [locked.account_id])
     return locked

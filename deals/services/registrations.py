@@ -87,6 +87,7 @@ PARTNER_FIELDS = (
     "competitors",
     "notes",
     "shared_with_account",
+    "custom",
 )
 
 
@@ -476,6 +477,7 @@ def submit_registration(*, actor, registration: DealRegistration) -> DealRegistr
         ]
     )
     enqueue("training.deal_registered", current.account_id)
+    enqueue("analytics.refresh_account_scores", [current.account_id])
     reason = CONFLICT_NOTICE if conflicts else ""
     event = _event(current, actor=actor, from_status=before, reason=reason)
     _notify(event)
@@ -532,6 +534,7 @@ def reject_registration(*, actor, registration: DealRegistration, reason: str) -
     reason = _required_reason(reason, "Say why the registration is rejected.")
     current = _decide(actor, registration, to_status=S.REJECTED, reason=reason)
     current.save()
+    enqueue("analytics.refresh_account_scores", [current.account_id])
     _notify(_event(current, actor=actor, from_status=S.SUBMITTED, reason=reason))
     return _sync(registration, current)
 
@@ -557,6 +560,7 @@ def approve_registration(
             current.save()
     except IntegrityError as exc:
         raise ValidationError(_protected_message(current)) from exc
+    enqueue("analytics.refresh_account_scores", [current.account_id])
     _notify(_event(current, actor=actor, from_status=S.SUBMITTED, reason=reason))
     return _sync(registration, current)
 

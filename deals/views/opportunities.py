@@ -142,7 +142,9 @@ def _detail(request, opportunity, *, edit_form=None, close_form=None, status=200
         "can_edit": can_edit and is_open,
     }
     if can_edit and is_open:
-        context["edit_form"] = edit_form or OpportunityForm(opportunity=opportunity)
+        context["edit_form"] = edit_form or OpportunityForm(
+            opportunity=opportunity, user=request.user
+        )
         context["close_form"] = close_form or OpportunityCloseForm()
     return render(request, "deals/opportunity_detail.html", context, status=status)
 
@@ -156,7 +158,7 @@ def opportunity_detail(request, pk):
     if request.method != "POST":
         return _detail(request, opportunity)
     require(services.can_edit_opportunity(request.user, opportunity), NOT_YOURS)
-    form = OpportunityForm(request.POST, opportunity=opportunity)
+    form = OpportunityForm(request.POST, opportunity=opportunity, user=request.user)
     if form.is_valid():
         try:
             services.update_opportunity(
