@@ -12,7 +12,24 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from analytics import kpis, services
-from analytics.models import CurrencyRate, Goal, KpiDefinition, PartnerScore, SavedReport
+from analytics.models import (
+    Alert,
+    AlertRule,
+    CurrencyRate,
+    Goal,
+    KpiDefinition,
+    PartnerScore,
+    QuarterlyReview,
+    QuestionKind,
+    SavedReport,
+    Survey,
+    SurveyDistribution,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveySettings,
+)
+from prm.admin import ReadOnlyAdminMixin
 
 
 @admin.register(KpiDefinition)
@@ -132,7 +149,7 @@ class GoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(PartnerScore)
-class PartnerScoreAdmin(admin.ModelAdmin):
+class PartnerScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the refresh task kept, to look at (it is recomputed every 15 minutes)."""
 
     list_display = (
@@ -150,15 +167,6 @@ class PartnerScoreAdmin(admin.ModelAdmin):
     search_fields = ("account__name",)
     ordering = ("-quarter", "account__name", "pk")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SavedReport)
@@ -201,3 +209,199 @@ class SavedReportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- alert rules and alerts (issue 6) -----------------------------------------------------------
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    """Admins decide what is watched (condition and threshold), who is told, how and how often.
+    ``manage.py install_alert_rules`` creates the shipped rules."""
+
+    list_display = (
+        "name",
+        "condition",
+        "threshold",
+        "audience",
+        "channel",
+        "every_minutes",
+        "active",
+        "last_run_at",
+    )
+    list_editable = ("active",)
+    list_filter = ("active", "condition", "audience", "channel")
+    search_fields = ("name",)
+    ordering = ("name", "pk")
+    fields = ("name", "condition", "threshold", "audience", "channel", "every_minutes", "active")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the rules raised (read-only: people acknowledge and snooze on the alerts page)."""
+
+    list_display = ("title", "rule", "account", "raised_at", "cleared_at", "acknowledged_at")
+    list_filter = ("rule__condition", "rule")
+    list_select_related = ("rule", "account")
+    search_fields = ("title", "subject", "account__name")
+    date_hierarchy = "raised_at"
+    ordering = ("-raised_at", "-pk")
+
+
+# --- feedback surveys (issue 6) -----------------------------------------------------------------
+
+
+class SurveyQuestionFormSet(forms.BaseInlineFormSet):
+    """A survey's questions together: choice questions need options, at most one NPS question
+    (it is the one that feeds the satisfaction KPI)."""
+
+    def clean(self):
+        super().clean()
+        nps = 0
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            kind = data.get("kind")
+            if kind == QuestionKind.CHOICE and not [
+                line for line in (data.get("options") or "").splitlines() if line.strip()
+            ]:
+                form.add_error("options", "A choice question needs its options, one per line.")
+            if kind == QuestionKind.NPS:
+                nps += 1
+                if nps > 1:
+                    form.add_error(
+                        "kind", "A survey asks one 0–10 (NPS) question at most: it feeds the KPI."
+                    )
+
+
+class SurveyQuestionInline(admin.TabularInline):
+    model = SurveyQuestion
+    formset = SurveyQuestionFormSet
+    fields = ("position", "text", "kind", "options", "required")
+    extra = 1
+    ordering = ("position", "pk")
+
+
+class SurveyDistributionInline(admin.TabularInline):
+    model = SurveyDistribution
+    fields = ("name", "trigger", "audience", "starts_on", "remind_after_days", "active")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    """A survey and its questions; who is asked and when is set on its distributions."""
+
+    list_display = ("title", "active", "closes_on", "created_at")
+    list_filter = ("active",)
+    search_fields = ("title",)
+    ordering = ("-created_at", "-pk")
+    fields = ("title", "intro", "active", "closes_on")
+    inlines = (SurveyQuestionInline, SurveyDistributionInline)
+
+
+@admin.register(SurveyDistribution)
+class SurveyDistributionAdmin(admin.ModelAdmin):
+    """To whom (audience, tiers, accounts: empty means all) and when (once, every quarter,
+    after a deal is won, after a course is completed). The fatigue rule is in the settings."""
+
+    list_display = ("name", "survey", "trigger", "audience", "starts_on", "active")
+    list_filter = ("trigger", "audience", "active")
+    list_select_related = ("survey",)
+    search_fields = ("name", "survey__title")
+    autocomplete_fields = ("accounts",)
+    filter_horizontal = ("tiers",)
+    ordering = ("survey", "name", "pk")
+    fields = (
+        "survey",
+        "name",
+        "trigger",
+        "audience",
+        "tiers",
+        "accounts",
+        "starts_on",
+        "remind_after_days",
+        "active",
+    )
+
+
+class SurveySettingsForm(forms.ModelForm):
+    class Meta:
+        model = SurveySettings
+        fields = ("fatigue_days", "link_days")
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and SurveySettings.objects.exists():
+            raise ValidationError("The survey settings exist already: change that row instead.")
+        if data.get("link_days") == 0:
+            self.add_error("link_days", "A link must work for at least one day.")
+        return data
+
+
+@admin.register(SurveySettings)
+class SurveySettingsAdmin(admin.ModelAdmin):
+    """One row: the fatigue rule and how long a personal link lasts (a second one is refused;
+    without any, the defaults hold)."""
+
+    form = SurveySettingsForm
+    list_display = ("__str__", "fatigue_days", "link_days")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who was asked (written by the distribution tasks)."""
+
+    list_display = (
+        "survey",
+        "user",
+        "account",
+        "occasion",
+        "created_at",
+        "expires_at",
+        "reminded_at",
+        "responded_at",
+    )
+    list_filter = ("survey", "distribution__trigger")
+    list_select_related = ("survey", "user", "account")
+    search_fields = ("user__email", "account__name", "survey__title", "occasion")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")
+    show_full_result_count = False
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The answer sheets (the results page reads them per manager's partners)."""
+
+    list_display = ("survey", "account", "user", "nps", "submitted_at")
+    list_filter = ("survey",)
+    list_select_related = ("survey", "account", "user")
+    search_fields = ("account__name", "user__email", "survey__title")
+    date_hierarchy = "submitted_at"
+    ordering = ("-submitted_at", "-pk")
+    show_full_result_count = False
+
+
+# --- quarterly goal reviews (issue 6) -------------------------------------------------------------
+
+
+@admin.register(QuarterlyReview)
+class QuarterlyReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The reviews the quarter-end task made (edited by managers on the review page)."""
+
+    list_display = ("account", "quarter", "acknowledged", "created_at")
+    list_filter = ("quarter",)
+    list_select_related = ("account",)
+    search_fields = ("account__name",)
+    ordering = ("-quarter", "account__name", "pk")
+    show_full_result_count = False
+
+    @admin.display(boolean=True, ordering="acknowledged_at")
+    def acknowledged(self, review):
+        return review.acknowledged_at is not None

@@ -114,10 +114,11 @@ class Chart:
                     )
                 )
         value_axis = {"rangemode": "tozero", "automargin": True}
-        if not self.money and all(
-            isinstance(v, int) for s in self.series for v in s.values if v is not None
-        ):
+        numbers = [v for s in self.series for v in s.values if v is not None]
+        if not self.money and all(isinstance(v, int) for v in numbers):
             value_axis["tickformat"] = ",d"  # counts: no 0.5 ticks
+            if max(numbers, default=0) <= 10:
+                value_axis["dtick"] = 1  # nor the same whole number printed twice
         category_axis = {"automargin": True, "tickangle": 0 if len(self.categories) <= 6 else -30}
         if self.kind == "hbar":
             xaxis = {**value_axis, "title": {"text": self.y_title}}
@@ -127,7 +128,13 @@ class Chart:
             yaxis = {**value_axis, "title": {"text": self.y_title}}
         layout = go.Layout(
             barmode="stack" if self.kind == "stacked" else "group",
-            margin={"l": 56, "r": 16, "t": 40 if len(self.series) > 1 else 16, "b": 48},
+            # Room on the right for the values printed past the end of horizontal bars.
+            margin={
+                "l": 56,
+                "r": 96 if self.kind == "hbar" else 16,
+                "t": 40 if len(self.series) > 1 else 16,
+                "b": 48,
+            },
             height=300,
             legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
             showlegend=len(self.series) > 1,

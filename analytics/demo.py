@@ -113,6 +113,9 @@ CUSTOMER_LEGAL = ["GmbH", "Ltd", "Inc.", "AG", "LLC", "", "", ""]
 
 def seed(report) -> None:
     seed_analytics(report)
+    seed_surveys(report)
+    seed_alerts(report)
+    seed_reviews(report)
 
 
 def seed_analytics(report, *, today=None) -> None:
@@ -892,3 +895,225 @@ def refresh_demo_scores(*, today=None) -> None:
     this = kpis.Period.quarter(today or kpis.local_today())
     for quarter in (this, this.previous()):
         refresh(quarter, today=today)
+    months = getattr(services, "refresh_months", None)
+    if months is not None:  # the kept monthly figures of the demo's 13 months
+        months(MONTHS + 1, today=today)
+
+
+# --- alert rules and alerts (issue 6) -----------------------------------------------------------
+
+
+def seed_alerts(report) -> None:
+    """The shipped alert rules (the same function as ``manage.py install_alert_rules``) and the
+    alerts they raise on the demo data now. Idempotent: a second run adds nothing (an open alert
+    is raised once). The demo tells nobody (no bell entries or emails for seeded alerts)."""
+    from analytics.alerts import evaluate_rule, install_alert_rules
+    from analytics.models import AlertRule
+
+    created = install_alert_rules()
+    raised = 0
+    for rule in AlertRule.objects.filter(active=True).order_by("pk"):
+        raised += len(evaluate_rule(rule, send=False).raised)
+    report.created["alert rules"] = report.created.get("alert rules", 0) + len(created)
+    report.created["alerts"] = report.created.get("alerts", 0) + raised
+
+
+# --- feedback surveys (issue 6) -----------------------------------------------------------------
+
+SURVEY_TITLE = "Partner satisfaction"
+SURVEY_QUESTIONS = [
+    ("nps", "How likely are you to recommend our partner program to a peer?", "", True),
+    ("rating", "How well does your partner manager support you?", "", True),
+    (
+        "choice",
+        "What should we improve first?",
+        "Deal registration\nLead quality\nTraining and certification\nMarketing funds\n"
+        "The partner portal",
+        True,
+    ),
+    ("text", "What is one thing we should change?", "", False),
+]
+#: The 0–10 answers, in the order they are given (three detractors, two passives).
+SURVEY_SCORES = [9, 10, 6, 8, 9, 10, 3, 9, 10, 7, 9, 5, 10, 9, 10]
+SURVEY_COMMENTS = [
+    "Registration approvals got much faster this year, thank you.",
+    "Leads arrive with too little context; a call note would help.",
+    "The certification path is clear, but the labs are often full.",
+    "",
+    "Our manager is responsive and knows our market.",
+    "Co-marketing funds take too long to approve.",
+    "Conflicts on registrations are not explained: we lost a deal without knowing why.",
+    "",
+    "Great quarterly reviews, keep them.",
+    "The portal is much better on the phone now.",
+]
+#: How many of the current quarter's invitations are answered (the rest wait, with a link).
+SURVEY_ANSWERED_NOW = 2
+
+
+def seed_surveys(report, *, now=None) -> None:
+    """A partner satisfaction survey (NPS, a rating, a choice, free text) with a quarterly
+    distribution to every partner user; over the last three quarters the demo's partner users
+    were asked and answered (15 answer sheets, detractors among them), this quarter they were
+    asked again and most have not answered yet (their links are on the Surveys tab).
+    Idempotent: nothing is added once the survey exists."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from analytics import kpis
+    from analytics.models import (
+        Survey,
+        SurveyAnswer,
+        SurveyDistribution,
+        SurveyInvitation,
+        SurveyQuestion,
+        SurveyResponse,
+        SurveySettings,
+        SurveyTrigger,
+    )
+    from partners.models import AccountStatus, Contact, PortalAccess
+
+    if Survey.objects.filter(title=SURVEY_TITLE).exists():
+        return
+    now = now or timezone.now()
+    people = list(
+        Contact.objects.filter(
+            user__isnull=False,
+            user__is_active=True,
+            account__status=AccountStatus.ACTIVE,
+            portal_access__in=[PortalAccess.ADMIN, PortalAccess.MEMBER],
+        )
+        .order_by("account_id", "pk")
+        .values_list("user_id", "account_id")[:8]
+    )
+    if not people:
+        return
+    rng = random.Random(SEED)
+    with transaction.atomic():
+        rules = SurveySettings.objects.order_by("pk").first() or SurveySettings.objects.create()
+        survey = Survey.objects.create(
+            title=SURVEY_TITLE,
+            intro="Four questions about working with us this quarter. It takes two minutes.",
+        )
+        questions = SurveyQuestion.objects.bulk_create(
+            SurveyQuestion(
+                survey=survey, position=i, kind=kind, text=text, options=options, required=req
+            )
+            for i, (kind, text, options, req) in enumerate(SURVEY_QUESTIONS, start=1)
+        )
+        distribution = SurveyDistribution.objects.create(
+            survey=survey, name="Quarterly check-in", trigger=SurveyTrigger.QUARTERLY
+        )
+        this = kpis.Period.quarter(timezone.localdate(now))
+        past = [this.previous().previous().previous(), this.previous().previous(), this.previous()]
+        plan = []  # (quarter, user, account, asked_at, answered_at or None)
+        scores = iter(SURVEY_SCORES)
+        for quarter in past:
+            for user_id, account_id in people:
+                asked = quarter.start_at + timedelta(days=4, hours=rng.randint(8, 11))
+                plan.append((quarter, user_id, account_id, asked, asked + _hours(rng, 2, 120)))
+        # Keep 15 answers in the past quarters (the scores list), the rest unanswered.
+        answered_past = len(SURVEY_SCORES) - SURVEY_ANSWERED_NOW
+        plan = [row if i < answered_past else (*row[:4], None) for i, row in enumerate(plan)]
+        asked_now = max(this.start_at + timedelta(days=3, hours=9), now - timedelta(days=3))
+        asked_now = min(asked_now, now - timedelta(hours=2))
+        for i, (user_id, account_id) in enumerate(people):
+            answered = asked_now + _hours(rng, 1, 20) if i < SURVEY_ANSWERED_NOW else None
+            if answered is not None and answered >= now:
+                answered = now - timedelta(minutes=5)
+            plan.append((this, user_id, account_id, asked_now, answered))
+        invitations = SurveyInvitation.objects.bulk_create(
+            SurveyInvitation(
+                survey=survey,
+                distribution=distribution,
+                user_id=user_id,
+                account_id=account_id,
+                occasion=quarter.key,
+                expires_at=max(asked, now) + timedelta(days=rules.link_days)
+                if quarter == this
+                else asked + timedelta(days=rules.link_days),
+                responded_at=answered,
+            )
+            for quarter, user_id, account_id, asked, answered in plan
+        )
+        # created_at is set on insert; the demo's invitations were sent when the plan says.
+        by_key = {(i.occasion, i.user_id): i for i in invitations}
+        for quarter, user_id, _, asked, _ in plan:
+            SurveyInvitation.objects.filter(pk=by_key[(quarter.key, user_id)].pk).update(
+                created_at=asked
+            )
+        nps, rating, choice, text = questions
+        responses, answers = [], []
+        comments = iter(SURVEY_COMMENTS * 2)
+        for quarter, user_id, account_id, _, answered in plan:
+            if answered is None:
+                continue
+            score = next(scores, 9)
+            response = SurveyResponse(
+                invitation=by_key[(quarter.key, user_id)],
+                survey=survey,
+                account_id=account_id,
+                user_id=user_id,
+                nps=score,
+                submitted_at=answered,
+            )
+            responses.append(response)
+            stars = max(1, min(5, round(score / 2) + rng.choice([-1, 0, 0])))
+            answers.append((response, nps, {"number": score}))
+            answers.append((response, rating, {"number": stars}))
+            answers.append((response, choice, {"choice": rng.choice(choice.option_list)}))
+            comment = next(comments)
+            if comment:
+                answers.append((response, text, {"text": comment}))
+        SurveyResponse.objects.bulk_create(responses)
+        SurveyAnswer.objects.bulk_create(
+            SurveyAnswer(response=response, question=question, **values)
+            for response, question, values in answers
+        )
+    report.created["surveys"] += 1
+    report.created["survey invitations"] += len(invitations)
+    report.created["survey answers"] += len(responses)
+
+
+def _hours(rng: random.Random, low: int, high: int) -> timedelta:
+    return timedelta(hours=rng.randint(low, high), minutes=rng.randint(0, 59))
+
+
+# --- quarterly goal reviews (issue 6) -------------------------------------------------------------
+
+
+def seed_reviews(report) -> None:
+    """Last quarter's reviews of the active demo partners (the quarter-end task's own code, so
+    running it again adds nothing), with comments and an acknowledgement on Northwind's."""
+    from django.utils import timezone
+
+    from analytics import reviews
+    from analytics.models import QuarterlyReview
+
+    created = reviews.create_quarter_reviews()
+    report.created["quarterly reviews"] += created
+    quarter = reviews.last_complete_quarter()
+    review = (
+        QuarterlyReview.objects.filter(quarter=quarter.start, account__name__startswith="Northwind")
+        .select_related("account__manager")
+        .order_by("account__parent_id", "pk")
+        .first()
+    )
+    if review is None or review.acknowledged_at is not None:
+        return
+    from partners.models import Contact, PortalAccess
+
+    admin = (
+        Contact.objects.filter(account=review.account, portal_access=PortalAccess.ADMIN)
+        .exclude(user=None)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    review.manager_comments = (
+        "A strong quarter for new business: keep registering deals early, and let's get two "
+        "more people certified before the spring launch."
+    )
+    review.acknowledged_at = timezone.now()
+    review.acknowledged_by = admin.user if admin else None
+    review.save()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.db.models import Q
+from django.http import QueryDict
+from django.utils import timezone
 
-from analytics.models import PartnerScore
+from analytics.models import Alert, AlertCondition, PartnerScore
 from partners.forms import manager_choices
 from partners.models import PartnerAccount, Region, Tier
 from prm.access import Role, role_of
@@ -76,3 +80,65 @@ class RankingFilter(BookFilterMixin, django_filters.FilterSet):
     class Meta:
         model = PartnerScore
         fields = ["tier", "region", "manager"]
+
+
+# --- alerts (issue 6) ---------------------------------------------------------------------------
+
+
+class AlertFilter(django_filters.FilterSet):
+    """The alerts page: what (the rule's condition), which partner, which state, since when.
+
+    The default state is "open": not cleared, not acknowledged and not snoozed right now."""
+
+    STATES = [
+        ("open", "Open"),
+        ("acknowledged", "Acknowledged"),
+        ("snoozed", "Snoozed"),
+        ("cleared", "Cleared"),
+        ("all", "All"),
+    ]
+
+    state = django_filters.ChoiceFilter(
+        choices=STATES, method="filter_state", empty_label=None, label="State"
+    )
+    condition = django_filters.ChoiceFilter(
+        field_name="rule__condition",
+        choices=AlertCondition.choices,
+        empty_label="Any kind",
+        label="Kind",
+    )
+    partner = django_filters.CharFilter(
+        field_name="account__name", lookup_expr="icontains", label="Partner"
+    )
+    since = django_filters.DateFilter(
+        field_name="raised_at",
+        lookup_expr="date__gte",
+        label="Raised since",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Alert
+        fields = ["state", "condition", "partner", "since"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if not data.get("state"):
+            data["state"] = "open"
+        super().__init__(data, *args, **kwargs)
+        if role_of(self.request.user).is_partner:
+            del self.filters["partner"]
+
+    def filter_state(self, queryset, name, value):
+        now = timezone.now()
+        live = queryset.filter(cleared_at__isnull=True)
+        snoozed = Q(snoozed_until__gt=now)
+        if value == "open":
+            return live.filter(acknowledged_at__isnull=True).exclude(snoozed)
+        if value == "acknowledged":
+            return live.filter(acknowledged_at__isnull=False)
+        if value == "snoozed":
+            return live.filter(acknowledged_at__isnull=True).filter(snoozed)
+        if value == "cleared":
+            return queryset.filter(cleared_at__isnull=False)
+        return queryset

@@ -193,3 +193,65 @@ class ReportForm(forms.Form):
                 initial[f"filter_{i}_op"] = spec.get("op", "")
                 initial[f"filter_{i}_value"] = spec.get("value", "")
         return initial
+
+
+# --- surveys ------------------------------------------------------------------------------------
+
+
+class SurveyAnswerForm(forms.Form):
+    """One answer sheet: a field per question (``q<id>``), checked per kind (NPS 0–10, rating
+    1–5, one of the options, text up to 4,000 characters) with the message at the question."""
+
+    TEXT_MAX = 4000
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        from analytics.models import QuestionKind
+
+        self.questions = list(questions)
+        for question in self.questions:
+            required = question.required
+            if question.kind in (QuestionKind.NPS, QuestionKind.RATING):
+                low, high = (0, 10) if question.kind == QuestionKind.NPS else (1, 5)
+                message = f"Choose a score from {low} to {high}."
+                field = forms.TypedChoiceField(
+                    choices=[(n, str(n)) for n in range(low, high + 1)],
+                    coerce=int,
+                    empty_value=None,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": message, "invalid_choice": message},
+                )
+            elif question.kind == QuestionKind.CHOICE:
+                field = forms.ChoiceField(
+                    choices=[(option, option) for option in question.option_list],
+                    widget=forms.RadioSelect,
+                    error_messages={
+                        "required": "Choose one of the options.",
+                        "invalid_choice": "Choose one of the options listed.",
+                    },
+                )
+            else:
+                field = forms.CharField(
+                    max_length=self.TEXT_MAX,
+                    widget=forms.Textarea(attrs={"rows": 4}),
+                    error_messages={
+                        "required": "Please write a few words here.",
+                        "max_length": "Keep your answer under 4,000 characters "
+                        "(it has %(show_value)d).",
+                    },
+                )
+            field.required = required
+            field.label = question.text
+            self.fields[self.name_of(question)] = field
+
+    @staticmethod
+    def name_of(question) -> str:
+        return f"q{question.pk}"
+
+    def rows(self):
+        """(question, bound field) in question order, for the template."""
+        return [(q, self[self.name_of(q)]) for q in self.questions]
+
+    def values(self) -> dict:
+        """Question id → the cleaned answer (after ``is_valid()``)."""
+        return {q.pk: self.cleaned_data.get(self.name_of(q)) for q in self.questions}

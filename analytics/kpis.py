@@ -5,8 +5,15 @@ Every KPI is computed for a set of partner accounts (one account, a tier, a regi
 book, everyone: always a queryset that started from ``PartnerAccount.objects.visible_to``) and a
 ``Period`` (month, quarter, year or custom days, in ``settings.TIME_ZONE``), either as one total
 or grouped by account, tier, region or manager. Each source table is read by one aggregate query,
-whatever the number of accounts: ``compute`` runs at most ``len(SOURCES)`` queries (plus one for
-the exchange rates).
+whatever the number of accounts: ``compute`` runs at most one query per set of rows read (ten;
+plus one for the exchange rates).
+
+Kept monthly figures: the additive measures (sums and counts of won/lost deals, new pipeline,
+registrations submitted and decided, lead answers) are also kept per partner and calendar month in
+``AccountMonth`` by ``analytics.services.refresh_months``, with these same sources (``measure``).
+``compute(..., kept=True)`` and ``trend(..., kept=True)`` sum those rows for periods of whole
+months (one query) instead of reading every deal; medians and stock figures stay live. Money is
+converted and rounded to the cent deal by deal, so monthly sums add up exactly.
 
 Formulas (period = [start, end) in the configured time zone):
 
@@ -27,7 +34,8 @@ Formulas (period = [start, end) in the configured time zone):
   period still running), not revoked;
 - training completion: completed ÷ started enrollments of the partner's people, as of the same
   day;
-- satisfaction: NPS of survey answers in the period (none until surveys are answered);
+- satisfaction: net promoter score of the 0–10 survey answers submitted in the period
+  (% promoters 9–10 − % detractors 0–6, from −100 to 100; none without answers);
 - partner health score (0–100): the weighted mean of win rate (30), lead acceptance rate (20),
   approval rate (15), training completion (15) and satisfaction rescaled to 0–100 (20); a
   component with no data drops out and the others' weights are rescaled; no data at all → none.
@@ -45,7 +53,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Round, TruncMonth
 from django.utils import timezone
 
 from analytics.models import RATES_CACHE_KEY, CurrencyRate, KpiCode
@@ -190,6 +198,12 @@ class Period:
         done = (min(max(today, self.start - timedelta(days=1)), self.last) - self.start).days + 1
         return max(0.0, min(1.0, done / self.days))
 
+    @property
+    def whole_months(self) -> bool:
+        """Whether the period starts and ends on a month's first day (the kept monthly figures
+        add up to it)."""
+        return self.start.day == 1 and self.end.day == 1
+
     def contains(self, day: date) -> bool:
         return self.start <= day < self.end
 
@@ -217,11 +231,28 @@ GROUPS = {
 
 @dataclass(frozen=True)
 class Source:
-    """One aggregate query over one table: the measures it yields, per group."""
+    """One family of measures read from one table: which rows, and what is aggregated over
+    them. Sources reading the same rows are run as one query (``measure``).
+
+    ``kept``: its measures add up across months and accounts, and ``AccountMonth`` keeps them
+    per partner and month under the same names (``compute(..., kept=True)`` sums those)."""
 
     name: str
     account_path: str  # from the table's row to the partner account
-    run: Callable  # (accounts, period, group_path, rates, today) -> {group: {measure: value}}
+    rows: Callable  # (accounts, period, today) -> queryset
+    measures: Callable  # (rates, period, today) -> {measure: aggregate}
+    kept: bool = False
+
+    def run(self, accounts, period, group_path, rates, today) -> dict:
+        """``{group: {measure: value}}``: this source alone, one aggregate query."""
+        return _aggregate(
+            self.rows(accounts, period, today), group_path, self.measures(rates, period, today)
+        )
+
+    @property
+    def fields(self) -> list[str]:
+        """The names of a kept source's measures: its ``AccountMonth`` columns."""
+        return list(self.measures({}, None, None))
 
 
 def _group_path(source_account_path: str, by: str | None) -> str | None:
@@ -240,102 +271,115 @@ def _aggregate(queryset, group_path: str | None, measures: dict) -> dict:
     return {row.pop(group_path): row for row in rows}
 
 
-def _opportunities(accounts, period, group_path, rates, today):
+def money_of(rates, amount_field: str = "amount", currency_field: str = "currency"):
+    """A row's amount in the reporting currency, rounded to the cent row by row, so that sums
+    per partner and month (``AccountMonth``) add up to exactly the sum over a longer period."""
+    return Round(converted(amount_field, currency_field, rates), 2, output_field=MONEY)
+
+
+def _closed_opportunities(accounts, period, today):
     from deals.models import Opportunity, OpportunityStatus
 
-    money = converted("amount", "currency", rates)
-    won = Q(status=OpportunityStatus.WON)
-    closed = Opportunity.objects.filter(
+    return Opportunity.objects.filter(
         account__in=accounts,
         status__in=[OpportunityStatus.WON, OpportunityStatus.LOST],
         closed_at__gte=period.start_at,
         closed_at__lt=period.end_at,
     )
-    return _aggregate(
-        closed,
-        group_path,
-        {
-            "won_revenue": Sum(money, filter=won, output_field=MONEY),
-            "won_count": Count("pk", filter=won),
-            # Won deals with an amount in the reporting currency (the average's divisor).
-            "won_priced": Count(money, filter=won),
-            "lost_count": Count("pk", filter=Q(status=OpportunityStatus.LOST)),
-            "cycle_hours": Median(HoursBetween("created_at", "closed_at"), filter=won),
-        },
-    )
 
 
-def _pipeline(accounts, period, group_path, rates, today):
+WON = Q(status="won")
+
+
+def _closed_measures(rates, period, today):
+    money = money_of(rates)
+    return {
+        "won_revenue": Sum(money, filter=WON, output_field=MONEY),
+        "won_count": Count("pk", filter=WON),
+        # Won deals with an amount in the reporting currency (the average's divisor).
+        "won_priced": Count(money, filter=WON),
+        "lost_count": Count("pk", filter=Q(status="lost")),
+    }
+
+
+def _cycle_measures(rates, period, today):
+    return {"cycle_hours": Median(HoursBetween("created_at", "closed_at"), filter=WON)}
+
+
+def _open_pipeline(accounts, period, today):
     from deals.models import Opportunity, OpportunityStatus
 
-    money = converted("amount", "currency", rates)
-    open_ = Opportunity.objects.filter(
+    return Opportunity.objects.filter(
         account__in=accounts,
         status=OpportunityStatus.OPEN,
         close_date__gte=period.start,
         close_date__lt=period.end,
     )
-    return _aggregate(
-        open_,
-        group_path,
-        {
-            "pipeline_value": Sum(money, output_field=MONEY),
-            "weighted_pipeline": Sum(weighted(money, "stage__probability"), output_field=MONEY),
-        },
-    )
 
 
-def _new_pipeline(accounts, period, group_path, rates, today):
+def _pipeline_measures(rates, period, today):
+    money = converted("amount", "currency", rates)  # not kept: no need to round row by row
+    return {
+        "pipeline_value": Sum(money, output_field=MONEY),
+        "weighted_pipeline": Sum(weighted(money, "stage__probability"), output_field=MONEY),
+    }
+
+
+def _opened_opportunities(accounts, period, today):
     from deals.models import Opportunity
 
-    opened = Opportunity.objects.filter(
+    return Opportunity.objects.filter(
         account__in=accounts, created_at__gte=period.start_at, created_at__lt=period.end_at
     )
-    return _aggregate(
-        opened,
-        group_path,
-        {"new_pipeline": Sum(converted("amount", "currency", rates), output_field=MONEY)},
-    )
 
 
-def _registrations_submitted(accounts, period, group_path, rates, today):
+def _new_pipeline_measures(rates, period, today):
+    return {"new_pipeline": Sum(money_of(rates), output_field=MONEY)}
+
+
+def _submitted_registrations(accounts, period, today):
     from deals.models import DealRegistration
 
-    submitted = DealRegistration.objects.filter(
+    return DealRegistration.objects.filter(
         account__in=accounts, submitted_at__gte=period.start_at, submitted_at__lt=period.end_at
     )
-    return _aggregate(submitted, group_path, {"deals_registered": Count("pk")})
+
+
+def _submitted_measures(rates, period, today):
+    return {"deals_registered": Count("pk")}
 
 
 APPROVED_STATUSES = ("approved", "expired", "converted")
 
 
-def _registrations_decided(accounts, period, group_path, rates, today):
+def _decided_registrations(accounts, period, today):
     from deals.models import DealRegistration
 
-    decided = DealRegistration.objects.filter(
+    return DealRegistration.objects.filter(
         account__in=accounts,
         decided_at__gte=period.start_at,
         decided_at__lt=period.end_at,
         status__in=[*APPROVED_STATUSES, "rejected"],
         submitted_at__isnull=False,
     )
-    return _aggregate(
-        decided,
-        group_path,
-        {
-            "approved": Count("pk", filter=Q(status__in=APPROVED_STATUSES)),
-            "rejected": Count("pk", filter=Q(status="rejected")),
-            "decision_hours": Median(HoursBetween("submitted_at", "decided_at")),
-        },
-    )
 
 
-def _lead_answers(accounts, period, group_path, rates, today):
+def _decided_measures(rates, period, today):
+    return {
+        "approved": Count("pk", filter=Q(status__in=APPROVED_STATUSES)),
+        "rejected": Count("pk", filter=Q(status="rejected")),
+    }
+
+
+def _decision_time_measures(rates, period, today):
+    return {"decision_hours": Median(HoursBetween("submitted_at", "decided_at"))}
+
+
+def _lead_answers(accounts, period, today):
     from deals.models import LeadEvent, LeadStatus
     from deals.routing import LAPSED_REASON
 
-    answers = LeadEvent.objects.filter(
+    return LeadEvent.objects.filter(
         account__in=accounts,
         created_at__gte=period.start_at,
         created_at__lt=period.end_at,
@@ -343,68 +387,97 @@ def _lead_answers(accounts, period, group_path, rates, today):
         Q(to_status__in=[LeadStatus.ACCEPTED, LeadStatus.REJECTED])
         | Q(from_status=LeadStatus.ASSIGNED, to_status=LeadStatus.NEW, reason=LAPSED_REASON)
     )
-    return _aggregate(
-        answers,
-        group_path,
-        {
-            "leads_accepted": Count("pk", filter=Q(to_status=LeadStatus.ACCEPTED)),
-            "leads_declined": Count("pk", filter=~Q(to_status=LeadStatus.ACCEPTED)),
-        },
-    )
 
 
-def _lead_accept_times(accounts, period, group_path, rates, today):
+def _lead_answer_measures(rates, period, today):
+    return {
+        "leads_accepted": Count("pk", filter=Q(to_status="accepted")),
+        "leads_declined": Count("pk", filter=~Q(to_status="accepted")),
+    }
+
+
+def _accepted_leads(accounts, period, today):
     from deals.models import Lead
 
-    accepted = Lead.objects.filter(
+    return Lead.objects.filter(
         account__in=accounts,
         accepted_at__gte=period.start_at,
         accepted_at__lt=period.end_at,
         assigned_at__isnull=False,
     )
-    return _aggregate(
-        accepted,
-        group_path,
-        {"lead_accept_hours": Median(HoursBetween("assigned_at", "accepted_at"))},
-    )
 
 
-def _certificates(accounts, period, group_path, rates, today):
+def _accept_time_measures(rates, period, today):
+    return {"lead_accept_hours": Median(HoursBetween("assigned_at", "accepted_at"))}
+
+
+def _valid_certificates(accounts, period, today):
     from training.models import Certificate
 
     day = period.as_of(today)
-    valid = Certificate.objects.filter(
+    return Certificate.objects.filter(
         account__in=accounts, issued_on__lte=day, expires_on__gte=day, revoked_at__isnull=True
     )
-    return _aggregate(valid, group_path, {"certified_people": Count("user", distinct=True)})
 
 
-def _enrollments(accounts, period, group_path, rates, today):
+def _certificate_measures(rates, period, today):
+    return {"certified_people": Count("user", distinct=True)}
+
+
+def _as_of(period, today) -> datetime:
+    return _local_midnight(period.as_of(today) + timedelta(days=1))
+
+
+def _enrollments(accounts, period, today):
     from training.models import Enrollment
 
-    as_of = _local_midnight(period.as_of(today) + timedelta(days=1))
-    started = Enrollment.objects.filter(user__contact__account__in=accounts, enrolled_at__lt=as_of)
-    return _aggregate(
-        started,
-        group_path,
-        {
-            "enrolled": Count("pk"),
-            "completed": Count("pk", filter=Q(completed_at__lt=as_of)),
-        },
+    return Enrollment.objects.filter(
+        user__contact__account__in=accounts, enrolled_at__lt=_as_of(period, today)
     )
+
+
+def _enrollment_measures(rates, period, today):
+    completed = Q(completed_at__lt=_as_of(period, today))
+    return {"enrolled": Count("pk"), "completed": Count("pk", filter=completed)}
+
+
+def _survey_answers(accounts, period, today):
+    from analytics.models import SurveyResponse
+
+    return SurveyResponse.objects.filter(
+        account__in=accounts,
+        submitted_at__gte=period.start_at,
+        submitted_at__lt=period.end_at,
+        nps__isnull=False,
+    )
+
+
+def _survey_measures(rates, period, today):
+    return {
+        "nps_answers": Count("pk"),
+        "promoters": Count("pk", filter=Q(nps__gte=9)),
+        "detractors": Count("pk", filter=Q(nps__lte=6)),
+    }
 
 
 SOURCES: list[Source] = [
-    Source("opportunities closed", "account", _opportunities),
-    Source("open pipeline", "account", _pipeline),
-    Source("new pipeline", "account", _new_pipeline),
-    Source("registrations submitted", "account", _registrations_submitted),
-    Source("registrations decided", "account", _registrations_decided),
-    Source("lead answers", "account", _lead_answers),
-    Source("lead acceptance times", "account", _lead_accept_times),
-    Source("certificates", "account", _certificates),
-    Source("enrollments", "user__contact__account", _enrollments),
+    Source("opportunities closed", "account", _closed_opportunities, _closed_measures, True),
+    Source("sales cycle", "account", _closed_opportunities, _cycle_measures),
+    Source("open pipeline", "account", _open_pipeline, _pipeline_measures),
+    Source("new pipeline", "account", _opened_opportunities, _new_pipeline_measures, True),
+    Source(
+        "registrations submitted", "account", _submitted_registrations, _submitted_measures, True
+    ),
+    Source("registrations decided", "account", _decided_registrations, _decided_measures, True),
+    Source("decision times", "account", _decided_registrations, _decision_time_measures),
+    Source("lead answers", "account", _lead_answers, _lead_answer_measures, True),
+    Source("lead acceptance times", "account", _accepted_leads, _accept_time_measures),
+    Source("certificates", "account", _valid_certificates, _certificate_measures),
+    Source("enrollments", "user__contact__account", _enrollments, _enrollment_measures),
+    Source("satisfaction", "account", _survey_answers, _survey_measures),
 ]
+#: The sources ``AccountMonth`` keeps per partner and month (``analytics.services.refresh_months``).
+KEPT_SOURCES: list[Source] = [source for source in SOURCES if source.kept]
 
 
 # --- derived figures ----------------------------------------------------------------------------
@@ -447,6 +520,14 @@ def health_score(values: dict) -> float | None:
     return round(sum(v * w for v, w in parts) / sum(w for _, w in parts), 1)
 
 
+def _net_promoter_score(m: dict) -> float | None:
+    """% promoters (9–10) − % detractors (0–6) of the 0–10 answers: −100…100."""
+    answers = m.get("nps_answers") or 0
+    if not answers:
+        return None
+    return round(100.0 * ((m.get("promoters") or 0) - (m.get("detractors") or 0)) / answers, 1)
+
+
 def derive(m: dict) -> dict[str, object]:
     """The KPI values from one group's raw measures."""
     won = m.get("won_count") or 0
@@ -475,7 +556,7 @@ def derive(m: dict) -> dict[str, object]:
         KpiCode.LEAD_ACCEPT_HOURS: _rounded(m.get("lead_accept_hours")),
         KpiCode.CERTIFIED_PEOPLE: m.get("certified_people") or 0,
         KpiCode.TRAINING_COMPLETION: _ratio(m.get("completed"), m.get("enrolled")),
-        KpiCode.SATISFACTION: _rounded(m.get("nps")),
+        KpiCode.SATISFACTION: _net_promoter_score(m),
     }
     values[KpiCode.HEALTH_SCORE] = health_score(values)
     return values
@@ -491,7 +572,7 @@ def exchange_rates() -> dict[str, Decimal]:
     return rates
 
 
-def compute(
+def measure(
     accounts,
     period: Period,
     *,
@@ -499,16 +580,71 @@ def compute(
     sources: Iterable[Source] | None = None,
     today: date | None = None,
 ) -> dict:
+    """The raw measures of ``sources`` (default: all) for ``accounts`` in ``period``, live from
+    the tables: ``{group: {measure: value}}`` (``{None: …}`` without ``by``; groups with no rows
+    are absent). Sources reading the same rows share one aggregate query."""
+    rates = exchange_rates()
+    queries: dict[tuple, dict] = {}
+    for source in SOURCES if sources is None else sources:
+        key = (source.rows, source.account_path)
+        queries.setdefault(key, {}).update(source.measures(rates, period, today))
+    measures: dict = {}
+    for (rows, account_path), aggregates in queries.items():
+        path = _group_path(account_path, by)
+        for group, row in _aggregate(rows(accounts, period, today), path, aggregates).items():
+            measures.setdefault(group, {}).update(row)
+    return measures
+
+
+def kept_measure(accounts, period: Period, *, by: str | None = None, sources=None) -> dict:
+    """The raw measures of kept ``sources`` (default: all of them) as sums of the partners'
+    ``AccountMonth`` rows over ``period``'s months, in one query (``period`` must be whole
+    months). Same shape as ``measure``; a group whose sums are all 0 is left out, like a group
+    with no rows there."""
+    from analytics.models import AccountMonth
+
+    if not period.whole_months:
+        raise ValueError(f"{period} is not made of whole months.")
+    fields = [field for source in sources or KEPT_SOURCES for field in source.fields]
+    rows = AccountMonth.objects.filter(
+        account__in=accounts, month__gte=period.start, month__lt=period.end
+    )
+    sums = {field: Sum(field) for field in fields}
+    out = _aggregate(rows, _group_path("account", by), sums)
+    if by is None:
+        return out
+    return {group: row for group, row in out.items() if any(row.values())}
+
+
+def compute(
+    accounts,
+    period: Period,
+    *,
+    by: str | None = None,
+    sources: Iterable[Source] | None = None,
+    today: date | None = None,
+    kept: bool = False,
+) -> dict:
     """KPI values for ``accounts`` in ``period``: ``{None: {code: value}}`` as one total, or
     ``{group: {code: value}}`` with ``by`` in ``GROUPS`` (groups with no data at all are absent).
 
     ``accounts`` must already be scoped to the viewer (``PartnerAccount.objects.visible_to``).
+
+    ``kept=True``, for a period of whole months: the additive sources (``KEPT_SOURCES``) are
+    summed from the kept ``AccountMonth`` rows (one query for all of them) instead of read from
+    every deal; the others (medians, open pipeline, certificates, training, satisfaction) are
+    still read live. The same figures as live while the monthly rows are fresh (they are
+    refreshed after every write that changes them). Other periods are computed live.
     """
-    rates = exchange_rates()
+    sources = list(sources) if sources else list(SOURCES)
     measures: dict = {}
-    for source in sources or SOURCES:
-        path = _group_path(source.account_path, by)
-        for group, row in source.run(accounts, period, path, rates, today).items():
+    if kept and period.whole_months:
+        summed = [source for source in sources if source.kept]
+        sources = [source for source in sources if not source.kept]
+        if summed:
+            measures = kept_measure(accounts, period, by=by, sources=summed)
+    if sources:
+        for group, row in measure(accounts, period, by=by, sources=sources, today=today).items():
             measures.setdefault(group, {}).update(row)
     if by is None:
         return {None: derive(measures.get(None, {}))}
@@ -535,14 +671,21 @@ TREND_CODES = (
 )
 
 
-def trend(accounts, months: list[Period], code: str, *, by: str | None = None) -> dict:
+def trend(
+    accounts, months: list[Period], code: str, *, by: str | None = None, kept: bool = False
+) -> dict:
     """``{(month_start, group): value}`` of one KPI over consecutive months, in one query
-    (``group`` is None without ``by``). Months without data are absent: callers fill zeros."""
+    (``group`` is None without ``by``). Months without data are absent: callers fill zeros.
+
+    ``kept=True``: the KPIs kept per partner and month (``KEPT_TREND``) are summed from the
+    ``AccountMonth`` rows instead of read from every deal (the others are read live)."""
     from deals.models import DealRegistration, Opportunity, OpportunityStatus
 
     start, end = months[0], months[-1]
+    if kept and code in KEPT_TREND:
+        return _kept_trend(accounts, Period(start.start, end.end), code, by)
     rates = exchange_rates()
-    money = converted("amount", "currency", rates)
+    money = money_of(rates) if code in KEPT_TREND else converted("amount", "currency", rates)
     if code == KpiCode.WON_REVENUE:
         rows = Opportunity.objects.filter(
             status=OpportunityStatus.WON, closed_at__gte=start.start_at, closed_at__lt=end.end_at
@@ -585,18 +728,50 @@ def trend(accounts, months: list[Period], code: str, *, by: str | None = None) -
     return out
 
 
+#: The trend KPIs kept per partner and month, and their ``AccountMonth`` column.
+KEPT_TREND = {
+    KpiCode.WON_REVENUE: "won_revenue",
+    KpiCode.NEW_PIPELINE: "new_pipeline",
+    KpiCode.DEALS_REGISTERED: "deals_registered",
+}
+
+
+def _kept_trend(accounts, period: Period, code: str, by: str | None) -> dict:
+    from analytics.models import AccountMonth
+
+    field = KEPT_TREND[code]
+    group_path = _group_path("account", by)
+    rows = (
+        AccountMonth.objects.filter(
+            account__in=accounts,
+            month__gte=period.start,
+            month__lt=period.end,
+            **{f"{field}__gt": 0},  # a partner's row kept for its other figures
+        )
+        .order_by()
+        .values("month", *([group_path] if group_path else []))
+        .annotate(value=Sum(field))
+    )
+    return {
+        (row["month"], row[group_path] if group_path else None): (
+            _money(row["value"]) if code != KpiCode.DEALS_REGISTERED else row["value"]
+        )
+        for row in rows
+    }
+
+
 #: Which source each KPI reads (health needs several).
 KPI_SOURCES = {
     KpiCode.WON_REVENUE: ["opportunities closed"],
     KpiCode.WIN_RATE: ["opportunities closed"],
     KpiCode.AVERAGE_DEAL: ["opportunities closed"],
-    KpiCode.SALES_CYCLE_DAYS: ["opportunities closed"],
+    KpiCode.SALES_CYCLE_DAYS: ["sales cycle"],
     KpiCode.PIPELINE_VALUE: ["open pipeline"],
     KpiCode.WEIGHTED_PIPELINE: ["open pipeline"],
     KpiCode.NEW_PIPELINE: ["new pipeline"],
     KpiCode.DEALS_REGISTERED: ["registrations submitted"],
     KpiCode.APPROVAL_RATE: ["registrations decided"],
-    KpiCode.DECISION_HOURS: ["registrations decided"],
+    KpiCode.DECISION_HOURS: ["decision times"],
     KpiCode.LEAD_ACCEPTANCE_RATE: ["lead answers"],
     KpiCode.LEAD_ACCEPT_HOURS: ["lead acceptance times"],
     KpiCode.CERTIFIED_PEOPLE: ["certificates"],

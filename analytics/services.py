@@ -1,5 +1,5 @@
-"""Analytics writes: the kept partner scores (refreshed in sets by tasks) and quarterly goals
-(set by the manager, proposed by the partner admin, accepted, removed)."""
+"""Analytics writes: the kept partner scores and monthly figures (refreshed in sets by tasks)
+and quarterly goals (set by the manager, proposed by the partner admin, accepted, removed)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from analytics import kpis
-from analytics.models import Goal, GoalStatus, KpiCode, KpiDefinition, KpiUnit, PartnerScore
+from analytics.models import (
+    AccountMonth,
+    Goal,
+    GoalStatus,
+    KpiCode,
+    KpiDefinition,
+    KpiUnit,
+    PartnerScore,
+)
 from analytics.selectors.goals import goal_progress
 from partners.models import AuditAction, PartnerAccount
 from partners.services import record
@@ -27,6 +35,7 @@ __all__ = [
     "can_set_goals",
     "clean_goal",
     "propose_goal",
+    "refresh_months",
     "refresh_scores",
     "remove_goal",
     "set_goal",
@@ -95,6 +104,80 @@ def refresh_scores(period=None, account_ids=None, *, today: date | None = None) 
             unique_fields=["account", "quarter"],
             update_fields=[*SCORE_FIELDS, "goals_behind", "computed_at"],
         )
+        written += len(rows)
+    return written
+
+
+# --- monthly figures ----------------------------------------------------------------------------
+
+#: The kept figures of ``AccountMonth``: the measures of ``kpis.KEPT_SOURCES``, same names.
+MONTH_FIELDS = [field for source in kpis.KEPT_SOURCES for field in source.fields]
+
+
+def _months_of(months, today: date | None) -> list[kpis.Period]:
+    """``months`` as calendar months: None → the current month and the previous one; a number
+    → that many months back from the current one; else periods ("2026-Q3", dates, ``Period``s),
+    each split into its months."""
+    today = today or kpis.local_today()
+    if months is None:
+        months = 2
+    if isinstance(months, int):
+        return kpis.trailing_months(max(months, 1), today=today)
+    out: dict[date, kpis.Period] = {}
+    for item in months:
+        if isinstance(item, str):
+            item = kpis.Period.parse(item)
+        if isinstance(item, date):
+            item = kpis.Period.month(item)
+        for month in item.months():
+            out[month.start] = month
+    return [out[start] for start in sorted(out)]
+
+
+def refresh_months(months=None, account_ids=None, *, today: date | None = None) -> int:
+    """Recompute the kept monthly figures (``AccountMonth``) of all accounts (or
+    ``account_ids``) for ``months`` (default: the current month and the previous one; see
+    ``_months_of``) with the KPI sources themselves (``kpis.measure``), and upsert them.
+
+    A task acting for no user: every account, unscoped. Per month, a fixed number of queries
+    whatever the number of accounts: one per kept source table, one upsert per
+    ``SCORE_BATCH_SIZE`` partners with figures, and one delete of the rows of partners that no
+    longer have any (a reopened deal, say). Returns the rows written.
+    """
+    accounts = PartnerAccount.objects.all()
+    if account_ids is not None:
+        account_ids = sorted({pk for pk in account_ids if pk is not None})
+        if not account_ids:
+            return 0
+        accounts = accounts.filter(pk__in=account_ids)
+    written = 0
+    for month in _months_of(months, today):
+        figures = kpis.measure(
+            accounts, month, by="account", sources=kpis.KEPT_SOURCES, today=today
+        )
+        now = timezone.now()
+        rows = [
+            AccountMonth(
+                account_id=pk,
+                month=month.start,
+                computed_at=now,
+                **{field: measures.get(field) or 0 for field in MONTH_FIELDS},
+            )
+            for pk, measures in sorted(figures.items())
+            if any(measures.values())
+        ]
+        with transaction.atomic():
+            for start in range(0, len(rows), SCORE_BATCH_SIZE):
+                AccountMonth.objects.bulk_create(
+                    rows[start : start + SCORE_BATCH_SIZE],
+                    update_conflicts=True,
+                    unique_fields=["account", "month"],
+                    update_fields=[*MONTH_FIELDS, "computed_at"],
+                )
+            # Rows this refresh did not write: partners with nothing left that month.
+            AccountMonth.objects.filter(
+                month=month.start, account__in=accounts, computed_at__lt=now
+            ).delete()
         written += len(rows)
     return written
 

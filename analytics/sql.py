@@ -50,32 +50,22 @@ class HoursBetween(Func):
     output_field = FloatField()
     arity = 2
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        # end - start: the arguments are given (start, end).
+    #: Per database: the template over "end - start" and how the two arguments are joined.
+    VENDOR_SQL = {
+        "postgresql": ("(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)", " - "),
+        "sqlite": ("((julianday(%(expressions)s)) * 24.0)", ") - julianday("),
+    }
+
+    def _end_minus_start(self, compiler, connection, **extra_context):
         start, end = self.get_source_expressions()
         clone = self.copy()
-        clone.set_source_expressions([end, start])
+        clone.set_source_expressions([end, start])  # given (start, end); computed end − start
+        template, joiner = self.VENDOR_SQL[connection.vendor]
         return Func.as_sql(
-            clone,
-            compiler,
-            connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)",
-            arg_joiner=" - ",
-            **extra_context,
+            clone, compiler, connection, template=template, arg_joiner=joiner, **extra_context
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
-        start, end = self.get_source_expressions()
-        clone = self.copy()
-        clone.set_source_expressions([end, start])
-        return Func.as_sql(
-            clone,
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 24.0)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
+    as_postgresql = as_sqlite = _end_minus_start
 
 
 def converted(amount_field: str, currency_field: str, rates: dict[str, Decimal]):

@@ -13,12 +13,16 @@ migrates it, runs ``seed_demo --partners N``, then loads, with ``INSERT … SELE
 (a million rows between them), 200k deal registrations and the leads' history (assignments,
 acceptances, rejections, lapses: about 750k steps), spread over every partner and the last 24
 months with more recent than old (a rising trend), Northwind Systems holding 1% of them and the
-rest a long tail. It runs ANALYZE, times ``analytics.services.refresh_scores`` for this quarter
-and the last, then prints per page the median time of ``--repeat`` runs after a warm-up, the
+rest a long tail. It runs ANALYZE, times the backfill of the kept monthly figures
+(``manage.py refresh_analytics --months 24``, what an upgrade runs once), times
+``analytics.services.refresh_scores`` for this quarter and the last and ``refresh_months`` (the
+Celery refreshes: every partner, and one partner after a write), then prints per page the
+median time of ``--repeat`` runs after a warm-up, the
 slowest, the database's share and the SQL count, as the persona who uses it: a partner admin of
 a big account (Alex, Northwind), a manager holding about a third of the partners (Leo), the
 other manager (Maya, about 60%) and the admin. A page whose URL name does not exist yet is
-skipped with a note. The database is dropped at the end unless ``--keep``.
+skipped with a note. The database is dropped at the end unless ``--keep``; ``--reuse`` measures
+again on a database kept by an earlier run (no reload; migrations applied, backfill rerun).
 """
 
 from __future__ import annotations
@@ -377,18 +381,25 @@ def measure(args) -> None:
     this = kpis.Period.current_quarter()
     northwind = PartnerAccount.objects.get(name="Northwind Systems").pk
 
-    # ---- the kept scores behind the ranked table (what the Celery task runs)
-    try:
-        from analytics.services import refresh_scores
-    except ImportError:
-        print(f"{'(skipped: analytics.services.refresh_scores does not exist yet)':58}")
-    else:
-        for period in (this, this.previous()):
-            bench.call(
-                f"refresh_scores, {period.label} (every partner)",
-                lambda period=period: refresh_scores(period),
-                result=lambda n: f"{n} rows",
-            )
+    # ---- the kept scores behind the ranked table (what the Celery tasks run)
+    from analytics.services import refresh_months, refresh_scores
+
+    for period in (this, this.previous()):
+        bench.call(
+            f"refresh_scores, {period.label} (every partner)",
+            lambda period=period: refresh_scores(period),
+            result=lambda n: f"{n} rows",
+        )
+    bench.call(
+        "refresh_months, this month and last (every partner)",
+        refresh_months,
+        result=lambda n: f"{n} rows",
+    )
+    bench.call(
+        "refresh_months, this month and last (Northwind, a write)",
+        lambda: refresh_months(account_ids=[northwind]),
+        result=lambda n: f"{n} rows",
+    )
 
     # ---- the partner's scorecard
     bench.page(PARTNER, "scorecard (partner admin, Northwind)", bench.url("analytics:scorecard"))
@@ -469,6 +480,39 @@ def measure(args) -> None:
         )
         bench.page(ADMIN, "report list (admin)", bench.url("analytics:report_list"))
 
+    # ---- alert rules (issue 6): one query per rule per run, whatever the matches
+    alert_rules(bench)
+
+
+def alert_rules(bench) -> None:
+    """Every shipped alert rule evaluated over the whole dataset (what the beat task runs): the
+    first run raises the alerts (sent by a task, here eager), the second finds nothing new."""
+    from analytics.alerts import evaluate_rule, install_alert_rules
+    from analytics.models import AlertRule
+
+    install_alert_rules()
+    for rule in AlertRule.objects.filter(active=True).order_by("condition"):
+        for run in ("first run", "again"):
+            bench.call(
+                f"alert rule {rule.condition}, {run}",
+                lambda rule=rule: evaluate_rule(rule, send=False),
+                result=lambda e: f"+{len(e.raised)} −{e.cleared}",
+            )
+
+
+def backfill() -> None:
+    """The kept monthly figures of the 24 months loaded (what an upgrade runs once), timed."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command("refresh_analytics", months=24, stdout=out)
+    took = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE analytics_accountmonth")
+    print(f"backfill (refresh_analytics --months 24): {took:.1f} s — {out.getvalue().strip()}")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -481,6 +525,11 @@ def main() -> None:
     )
     parser.add_argument("--database", default="openprm_bench_analytics")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure on the database an earlier --keep run left (no reload; implies --keep)",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--nice", type=int, default=10, help="lower this process's CPU priority")
     args = parser.parse_args()
@@ -488,7 +537,9 @@ def main() -> None:
         os.nice(args.nice)
 
     url, maintenance = server_url(args.database)
-    recreate_database(maintenance, args.database)
+    args.keep = args.keep or args.reuse
+    if not args.reuse:
+        recreate_database(maintenance, args.database)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
@@ -513,22 +564,24 @@ def main() -> None:
             f"scale: {args.scale:g}"
         )
         call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        call_command("seed_demo", partners=args.partners, verbosity=0, stdout=io.StringIO())
-        print(f"seed_demo --partners {args.partners}: {time.perf_counter() - started:.1f} s")
-        started = time.perf_counter()
-        print("bulk load (INSERT … SELECT generate_series):")
-        load(args)
-        loaded = time.perf_counter() - started
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        print(
-            f"bulk load {loaded:.1f} s, ANALYZE {time.perf_counter() - started:.1f} s — "
-            f"{Opportunity.objects.count():,} opportunities, {Lead.objects.count():,} leads, "
-            f"{DealRegistration.objects.count():,} registrations, "
-            f"{LeadEvent.objects.count():,} lead history steps"
-        )
+        if not args.reuse:
+            started = time.perf_counter()
+            call_command("seed_demo", partners=args.partners, verbosity=0, stdout=io.StringIO())
+            print(f"seed_demo --partners {args.partners}: {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            print("bulk load (INSERT … SELECT generate_series):")
+            load(args)
+            loaded = time.perf_counter() - started
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            print(
+                f"bulk load {loaded:.1f} s, ANALYZE {time.perf_counter() - started:.1f} s — "
+                f"{Opportunity.objects.count():,} opportunities, {Lead.objects.count():,} leads, "
+                f"{DealRegistration.objects.count():,} registrations, "
+                f"{LeadEvent.objects.count():,} lead history steps"
+            )
+        backfill()
         measure(args)
     finally:
         connections.close_all()

@@ -28,7 +28,8 @@ from deals.models import (
     RegistrationEvent,
     RegistrationLine,
 )
-from partners.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from partners.admin import ScopedAdminMixin
+from prm.admin import ReadOnlyAdminMixin
 
 #: How many waiting leads an assignment rule preview runs on (the oldest first).
 PREVIEW_SIZE = 500

@@ -33,6 +33,7 @@ from partners.models import (
     Workspace,
     WorkspaceTab,
 )
+from prm.admin import ReadOnlyAdminMixin
 
 STATUS_COLOURS = {
     AccountStatus.PROSPECT: "#6b7280",
@@ -78,17 +79,6 @@ class ScopedAdminMixin:
         if request.user.is_superuser:
             return queryset
         return queryset.visible_to(request.user)
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- tiers ----------------------------------------------------------------------------------

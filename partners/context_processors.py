@@ -13,6 +13,8 @@ INTERNAL_PAGES = [
     ("Pipeline", "deals:opportunity_list"),
     ("Training", "training:status"),
     ("Reports", "analytics:report_list"),
+    ("Surveys", "analytics:survey_list"),
+    ("Alerts", "analytics:alert_list"),
 ]
 
 

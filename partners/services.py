@@ -271,6 +271,9 @@ def save_account(*, actor, account: PartnerAccount, reason: str = "") -> Partner
         from partners.tasks import notify_account_status_change
 
         enqueue(notify_account_status_change, entry.pk)
+        # The "account deactivated" alert rules, right away (by name: partners does not
+        # import analytics).
+        enqueue("analytics.evaluate_alerts_for", "account_deactivated")
     return account
 
 

@@ -25,6 +25,19 @@ from prm.models import (
 from prm.tasks import resend_pending_tasks
 
 
+class ReadOnlyAdminMixin:
+    """Records that services and tasks write and people only read in the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def _clean_email(form) -> str:
     email = User.objects.normalize_email(form.cleaned_data["email"]).strip().lower()
     clash = User.objects.filter(email__iexact=email)
@@ -206,7 +219,7 @@ class PendingTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(SentMessage)
-class SentMessageAdmin(admin.ModelAdmin):
+class SentMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The keys of notifications already sent: what makes a re-run task send nothing twice."""
 
     list_display = ("key", "created_at")
@@ -215,18 +228,9 @@ class SentMessageAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-pk")
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """In-app notifications (the bell), read-only: tasks write them, people read them."""
 
     list_display = ("title", "user", "created_at", "read_at")
@@ -236,15 +240,6 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-pk")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 #: A key is a lower-case identifier without double underscores: it is the last part of the

@@ -159,6 +159,17 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-checklists": {"task": "training.refresh_checklists", "schedule": 3600.0},
     # The kept partner scores behind the ranked table (writes that change them refresh early).
     "refresh-partner-scores": {"task": "analytics.refresh_scores", "schedule": 900.0},
+    # Alert rules: each active rule runs when its own interval (every_minutes) has passed.
+    "evaluate-alert-rules": {"task": "analytics.evaluate_alert_rules", "schedule": 300.0},
+    # Feedback surveys: invitations of due distributions (idempotent per occasion), reminders.
+    "distribute-surveys": {"task": "analytics.distribute_surveys", "schedule": 3600.0},
+    "remind-survey-non-responders": {
+        "task": "analytics.remind_survey_non_responders",
+        "schedule": 24 * 3600.0,  # each invitation is reminded once (reminded_at)
+    },
+    # Quarterly reviews: hourly, not a local-time crontab (beat keeps UTC); the task reviews the
+    # last complete quarter in TIME_ZONE, once per account (unique), catching up missed runs.
+    "create-quarter-reviews": {"task": "analytics.create_quarter_reviews", "schedule": 3600.0},
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -254,6 +265,10 @@ if PRODUCTION:
 
 # --- I18N, static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+#: Covering indexes (Index.include) serve PostgreSQL; SQLite builds them without the extra
+#: columns, which is what we want there (deals.Opportunity's open-pipeline indexes).
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 #: Periods (months, quarters) and schedules follow this zone; stored times stay UTC.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True

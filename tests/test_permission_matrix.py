@@ -189,6 +189,14 @@ ADMIN_ROWS = {
     "analytics.goal": lambda: _analytics_row("goal"),
     "analytics.partnerscore": lambda: _analytics_row("partnerscore"),
     "analytics.savedreport": lambda: _analytics_row("savedreport"),
+    "analytics.alertrule": lambda: _alert_rule(),
+    "analytics.alert": lambda: _alert_of_a_row(),
+    "analytics.survey": lambda: _matrix_survey()["survey"],
+    "analytics.surveydistribution": lambda: _matrix_survey()["distribution"],
+    "analytics.surveysettings": lambda: _matrix_survey()["settings"],
+    "analytics.surveyinvitation": lambda: _matrix_survey()["invitation"],
+    "analytics.surveyresponse": lambda: _matrix_survey()["response"],
+    "analytics.quarterlyreview": lambda: _review_of_a_row(),
     "prm.notification": lambda: Notification.objects.create(
         user=make_user("bell-sample@vendor.example"), key="matrix", title="Matrix"
     ),
@@ -704,6 +712,134 @@ def _analytics_row(model: str):
     )
 
 
+def _alert_rule():
+    from analytics.models import AlertRule
+
+    rule, _ = AlertRule.objects.get_or_create(
+        name="Matrix alert rule", defaults={"condition": "registration_waiting", "threshold": 48}
+    )
+    return rule
+
+
+def _alert_of_a_row():
+    from analytics.models import Alert
+
+    alert, _ = Alert.objects.get_or_create(
+        rule=_alert_rule(),
+        subject="registration:matrix",
+        defaults={
+            "account": PartnerAccount.objects.get(name="Northwind Systems"),
+            "title": "Matrix alert",
+            "why": "Waiting 50 h for a decision",
+            "action": "Approve, return or reject it",
+        },
+    )
+    return alert
+
+
+def alert_of_a(w):
+    """An alert on A for its manager: the manager side acts on it; A's partner admin (the alert
+    is not addressed to partner admins), the other company and Otto get 404; members 403."""
+    return {"pk": _alert_of_a_row().pk}
+
+
+# Alerts: internal users and partner admins; members have none (403).
+ALERT_ACTION = {
+    **A_PAGE_FOR_VIEWERS,
+    "member_a": 403,
+    "partner_admin_a": 404,
+    "manager": REDIRECT,
+    "admin": REDIRECT,
+}
+
+
+def _matrix_survey() -> dict:
+    """A survey asked to A's member (unanswered: the personal link of the matrix) and to A's
+    partner admin (answered: the response row of the admin pages)."""
+    from analytics.models import (
+        QuestionKind,
+        Survey,
+        SurveyDistribution,
+        SurveyInvitation,
+        SurveyQuestion,
+        SurveyResponse,
+        SurveySettings,
+    )
+
+    survey, created = Survey.objects.get_or_create(title="Matrix survey")
+    if created:
+        SurveyQuestion.objects.create(survey=survey, kind=QuestionKind.NPS, text="Recommend?")
+    distribution, _ = SurveyDistribution.objects.get_or_create(
+        survey=survey, name="Matrix distribution", defaults={"trigger": "once"}
+    )
+    account = PartnerAccount.objects.get(name="Northwind Systems")
+    rows = {"survey": survey, "distribution": distribution}
+    rows["settings"] = SurveySettings.objects.order_by("pk").first() or (
+        SurveySettings.objects.create()
+    )
+    for key, email in (
+        ("invitation", "jamie@northwind.example"),
+        ("answered", "alex@northwind.example"),
+    ):
+        user = get_user_model().objects.get(email=email)
+        rows[key], _ = SurveyInvitation.objects.get_or_create(
+            distribution=distribution,
+            user=user,
+            occasion="once",
+            defaults={
+                "survey": survey,
+                "account": account,
+                "expires_at": timezone.now() + timedelta(days=30),
+            },
+        )
+    answered = rows.pop("answered")
+    rows["response"], _ = SurveyResponse.objects.get_or_create(
+        invitation=answered,
+        defaults={"survey": survey, "account": account, "user": answered.user, "nps": 9},
+    )
+    return rows
+
+
+def survey_of_matrix(w):
+    return {"pk": _matrix_survey()["survey"].pk}
+
+
+def survey_link_of_member_a(w):
+    """Jamie's personal link: it works signed out and for Jamie; anyone else signed in is
+    refused (403) without learning whose it is."""
+    from analytics import surveys
+
+    return {"token": surveys.link_token(_matrix_survey()["invitation"])}
+
+
+def _review_of_a_row():
+    from analytics import kpis
+    from analytics.models import QuarterlyReview
+
+    review, _ = QuarterlyReview.objects.get_or_create(
+        account=PartnerAccount.objects.get(name="Northwind Systems"),
+        quarter=kpis.Period.current_quarter().previous().start,
+        defaults={"figures": {"label": "Matrix quarter", "goals": [], "kpis": [], "wins": []}},
+    )
+    return review
+
+
+def review_of_a(w):
+    """A's review of last quarter: its people read it, its manager (or an admin) edits it, its
+    partner admins acknowledge it; B and Otto get 404."""
+    return {"pk": _review_of_a_row().pk}
+
+
+# A review: acknowledged by A's partner admins only (once: later posts say so and redirect).
+REVIEW_ACKNOWLEDGE = {
+    **A_PAGE_FOR_VIEWERS,
+    "member_a": 403,
+    "partner_admin_a": REDIRECT,
+    "manager": 403,
+    "admin": 403,
+}
+
+
 def proposal_of_a(w):
     """A's partner admin's proposal for this quarter, waiting for its manager."""
     from analytics import kpis
@@ -1104,6 +1240,55 @@ CASES: dict[str, Case] = {
         method="POST",
         why="The manager side removes; A's partner admin withdraws its own proposal.",
     ),
+    # --- analytics: quarterly goal reviews -------------------------------------------------
+    "analytics:review_list": Case(
+        everyone(200, anonymous=LOGIN),
+        why="Partners: their company's reviews; internal users: the reviews of their book.",
+    ),
+    "analytics:review": Case(
+        A_PAGE_FOR_VIEWERS, kwargs=review_of_a, why="A's QBR page: its people, manager, admins."
+    ),
+    "analytics:review_edit": Case(
+        {**A_PAGE_FOR_EDITORS, "partner_admin_a": 403},
+        kwargs=review_of_a,
+        why="Comments and next quarter's targets: the manager or an admin; A's people 403.",
+    ),
+    "analytics:review_acknowledge": Case(
+        REVIEW_ACKNOWLEDGE,
+        kwargs=review_of_a,
+        method="POST",
+        why="A's partner admins acknowledge it; the member and the internal side see it (403).",
+    ),
+    # --- analytics: feedback surveys --------------------------------------------------------
+    "analytics:survey_list": Case(
+        everyone(200, anonymous=LOGIN),
+        why="Partners: their own open invitations and answers; internal users: every survey "
+        "with counts over their partners.",
+    ),
+    "analytics:survey_results": Case(
+        everyone(404, anonymous=LOGIN, **dict.fromkeys(INTERNAL, 200)),
+        kwargs=survey_of_matrix,
+        why="Internal only (Survey.visible_to); figures from the viewer's partners.",
+    ),
+    "analytics:survey_answer": Case(
+        everyone(403, anonymous=200, member_a=200),
+        kwargs=survey_link_of_member_a,
+        why="The personal link works signed out and for its person; anyone else signed in: 403.",
+    ),
+    "analytics:alert_list": Case(
+        everyone(200, anonymous=LOGIN, member_a=403),
+        why="Internal users' alerts on their partners; partner admins' own company's; not members.",
+    ),
+    "analytics:alert_acknowledge": Case(
+        ALERT_ACTION, kwargs=alert_of_a, method="POST", why="Acknowledged by whoever sees it."
+    ),
+    "analytics:alert_snooze": Case(
+        ALERT_ACTION,
+        kwargs=alert_of_a,
+        method="POST",
+        data=lambda w: {"length": "1d"},
+        why="Snoozed by whoever sees it.",
+    ),
     # --- allauth: sign-in, passwords, email (answers checked against allauth 65.21) ------------
     "account_login": Case(
         everyone(Redirect("home"), anonymous=200),
@@ -1287,6 +1472,7 @@ OF_ACCOUNT_A = {
         certificate_of_a,
         onboarding_item_of_a,
         proposal_of_a,
+        alert_of_a,
     )
 }
 

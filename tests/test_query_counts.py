@@ -1173,7 +1173,7 @@ def grow_book(world) -> None:
     the quarter's kept scores of every partner refreshed."""
     from django.utils import timezone
 
-    from analytics.services import refresh_scores
+    from analytics.services import refresh_months, refresh_scores
     from deals.models import Opportunity, PipelineStage
     from partners.models import PartnerAccount
 
@@ -1195,17 +1195,19 @@ def grow_book(world) -> None:
         for status in ("won", "open")
     )
     refresh_scores()
+    refresh_months()  # the kept monthly figures (the tasks' job after a write)
 
 
 DASHBOARD_PAGES = {
-    # measured 38: totals (two KPI computations), the forecast, four charts, the top ten
+    # measured 28: the book's ids, totals (two KPI computations, kept ones in one query), the
+    # forecast (sharing the totals' quarter), four charts, the top ten, when figures were refreshed
     "manager dashboard (manager)": Page(
-        "manager", lambda w: "/manager/dashboard/", 42, "Grown Partner 000"
+        "manager", lambda w: "/manager/dashboard/", 30, "Grown Partner 000"
     ),
     "manager dashboard filtered (admin)": Page(
         "admin",
         lambda w: f"/manager/dashboard/?tier={w.tier.pk}&region=emea&manager={w.manager.pk}",
-        42,
+        30,
         "Grown Partner 000",
     ),
     "ranking (manager)": Page(
@@ -1432,4 +1434,220 @@ def test_goal_pages_cost_the_same_with_2_and_12_goals(
         GOAL_PAGES[page],
         django_assert_max_num_queries,
         grow=lambda: grow_goals(world, 10, start=2),
+    )
+
+
+# --- alerts (issue 6) ---------------------------------------------------------------------------
+
+
+def grow_alerts(world, how_many: int, *, start: int = 0) -> None:
+    """Open alerts on A (and its child) for the manager and for A's partner admins."""
+    from analytics.models import Alert, AlertRule
+
+    rules = [
+        AlertRule.objects.get_or_create(
+            name=f"Query rule {audience}",
+            defaults={"condition": "registration_waiting", "audience": audience},
+        )[0]
+        for audience in ("manager", "partner_admins")
+    ]
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                rule=rule,
+                subject=f"registration:{n}",
+                account=world.a if n % 2 else world.a_child,
+                title=f"Alert number {n:03d}",
+                why="Waiting 50 h for a decision (rule: more than 48 h)",
+                action="Approve, return or reject it",
+                url="/registrations/1/",
+            )
+            for n in range(start, start + how_many)
+            for rule in rules
+        ]
+    )
+
+
+ALERT_PAGES = {
+    "alerts (manager)": Page("manager", lambda w: "/alerts/", 8, "Alert number 0"),
+    "alerts filtered (admin)": Page(
+        "admin", lambda w: "/alerts/?condition=registration_waiting&partner=north", 5, "Alert"
+    ),
+    "alerts (partner admin)": Page("partner_admin_a", lambda w: "/alerts/", 6, "Alert number"),
+}
+
+
+@pytest.mark.parametrize("page", list(ALERT_PAGES), ids=list(ALERT_PAGES))
+def test_alerts_page_costs_the_same_with_5_and_50_alerts(
+    client, world, page, django_assert_max_num_queries
+):
+    grow_alerts(world, 5)
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        ALERT_PAGES[page],
+        django_assert_max_num_queries,
+        grow=lambda: grow_alerts(world, 45, start=5),
+    )
+
+
+# --- feedback surveys (issue 6) -----------------------------------------------------------------
+
+
+def grow_survey_answers(world, how_many: int, *, start: int = 0) -> None:
+    """``how_many`` more answer sheets to ``world.survey`` (an NPS, a rating, a choice and a
+    comment each), from Jamie of A and Sam of B in turn, one occasion each."""
+    from datetime import timedelta
+
+    from analytics.models import (
+        QuestionKind,
+        Survey,
+        SurveyAnswer,
+        SurveyDistribution,
+        SurveyInvitation,
+        SurveyQuestion,
+        SurveyResponse,
+    )
+
+    if not hasattr(world, "survey"):
+        world.survey = Survey.objects.create(title="Counted survey")
+        for position, kind in enumerate(QuestionKind.values):
+            SurveyQuestion.objects.create(
+                survey=world.survey,
+                position=position,
+                kind=kind,
+                text=f"Question {kind}",
+                options="Leads\nTraining" if kind == QuestionKind.CHOICE else "",
+            )
+        world.survey_distribution = SurveyDistribution.objects.create(
+            survey=world.survey, name="Counted", trigger="quarterly"
+        )
+    questions = {q.kind: q for q in world.survey.questions.all()}
+    base = timezone.now() - timedelta(days=1)
+    for n in range(start, start + how_many):
+        user, account = (world.member_a, world.a) if n % 2 else (world.partner_admin_b, world.b)
+        invitation = SurveyInvitation.objects.create(
+            survey=world.survey,
+            distribution=world.survey_distribution,
+            user=user,
+            account=account,
+            occasion=f"grown:{n}",
+            expires_at=base + timedelta(days=14),
+            responded_at=base,
+        )
+        response = SurveyResponse.objects.create(
+            invitation=invitation,
+            survey=world.survey,
+            account=account,
+            user=user,
+            nps=n % 11,
+            submitted_at=base + timedelta(minutes=n),
+        )
+        SurveyAnswer.objects.bulk_create(
+            [
+                SurveyAnswer(response=response, question=questions["nps"], number=n % 11),
+                SurveyAnswer(response=response, question=questions["rating"], number=n % 5 + 1),
+                SurveyAnswer(response=response, question=questions["choice"], choice="Leads"),
+                SurveyAnswer(
+                    response=response, question=questions["text"], text=f"Grown comment {n:03d}"
+                ),
+            ]
+        )
+
+
+SURVEY_PAGES = {
+    "survey results (manager)": Page(
+        "manager", lambda w: f"/surveys/{w.survey.pk}/results/", 16, "Grown comment"
+    ),
+    "survey results (admin)": Page(
+        "admin", lambda w: f"/surveys/{w.survey.pk}/results/", 13, "Grown comment"
+    ),
+    "survey list (manager)": Page("manager", lambda w: "/surveys/", 8, "Counted survey"),
+    "survey list (member)": Page("member_a", lambda w: "/surveys/", 10, "Grown comment"),
+}
+
+
+@pytest.mark.parametrize("page", list(SURVEY_PAGES), ids=list(SURVEY_PAGES))
+def test_survey_pages_cost_the_same_with_5_and_50_responses(
+    client, world, page, django_assert_max_num_queries
+):
+    grow_survey_answers(world, 5)
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        SURVEY_PAGES[page],
+        django_assert_max_num_queries,
+        grow=lambda: grow_survey_answers(world, 45, start=5),
+    )
+
+
+# --- quarterly goal reviews (issue 6) -------------------------------------------------------------
+
+
+def grow_reviews(world, how_many: int, *, start: int = 0) -> None:
+    """Reviews of ``how_many`` quarters back for A and B (and a goal row per quarter of A's)."""
+    from analytics import kpis
+    from analytics.models import QuarterlyReview
+
+    quarter = kpis.Period.current_quarter()
+    for _ in range(start + 1):
+        quarter = quarter.previous()
+    rows = []
+    for n in range(how_many):
+        goals = [
+            {
+                "kpi": "won_revenue",
+                "label": f"Goal {i}",
+                "unit": "money",
+                "target": "10",
+                "actual": "12",
+                "percent": 120.0,
+                "achieved": True,
+                "state": "achieved",
+            }
+            for i in range(start + n + 1)
+        ]
+        for account in (world.a, world.b):
+            rows.append(
+                QuarterlyReview(
+                    account=account,
+                    quarter=quarter.start,
+                    figures={"label": quarter.label, "goals": goals, "kpis": [], "wins": []},
+                    proposed_goals=[{"kpi": "won_revenue", "target": "1000"}],
+                )
+            )
+        quarter = quarter.previous()
+    QuarterlyReview.objects.bulk_create(rows)
+    # A's latest review gets as many goal and KPI rows as there are reviews so far.
+    latest = world.a.reviews.order_by("-quarter").first()
+    latest.figures["goals"] = [
+        {**rows[0].figures["goals"][0], "label": f"Goal {i}"} for i in range(start + how_many)
+    ]
+    latest.save(update_fields=["figures"])
+
+
+REVIEW_PAGES = {
+    "reviews (manager)": Page("manager", lambda w: "/reviews/", 10, "achieved"),
+    "reviews filtered (admin)": Page("admin", lambda w: "/reviews/?acknowledged=no", 8, "Contoso"),
+    "reviews (partner admin)": Page("partner_admin_a", lambda w: "/reviews/", 10, "achieved"),
+    "review page (member)": Page(
+        "member_a",
+        lambda w: f"/reviews/{w.a.reviews.order_by('-quarter').first().pk}/",
+        12,
+        "Goal 49",
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(REVIEW_PAGES), ids=list(REVIEW_PAGES))
+def test_review_pages_cost_the_same_with_5_and_50_rows(
+    client, world, page, django_assert_max_num_queries
+):
+    grow_reviews(world, 5)
+    assert_same_cost_with_more_rows(
+        client,
+        world,
+        REVIEW_PAGES[page],
+        django_assert_max_num_queries,
+        grow=lambda: grow_reviews(world, 45, start=5),
     )

@@ -11,7 +11,7 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import render
 
-from partners.admin import ReadOnlyAdminMixin
+from prm.admin import ReadOnlyAdminMixin
 from training import services
 from training.forms import validate_resource_file
 from training.models import (

@@ -195,6 +195,7 @@ def _complete_if_done(enrollment: Enrollment) -> None:
         enrollment.save(update_fields=["status", "completed_at"])
         if (contact := partner_contact(enrollment.user)) is not None:
             enqueue("analytics.refresh_account_scores", [contact.account_id])
+            enqueue("analytics.survey_after_course_completed", [enrollment.pk])
     if enrollment.course.is_certification:
         issue_certificate(enrollment)
 

@@ -49,13 +49,16 @@ def dashboard(request):
     _announce(request, book)
     defs = selectors.definitions()
     top = selectors.top_partners(book)
+    totals = selectors.totals(book.scope, book.period, defs=defs)
+    known = {total.code: total.value for total in totals}
     return render(
         request,
         "analytics/dashboard.html",
         {
             **_page_context(request, book),
-            "totals": selectors.totals(book.accounts, book.period, defs=defs),
-            "forecast": selectors.forecast(book.accounts, book.period),
+            "totals": totals,
+            "figures_as_of": selectors.figures_as_of(book.scope, book.period),
+            "forecast": selectors.forecast(book.scope, book.period, known=known),
             "charts": [charts.build(key, request) for key in CHART_KEYS],
             "top": top,
             "health": defs.get(KpiCode.HEALTH_SCORE),

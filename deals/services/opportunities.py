@@ -331,4 +331,6 @@ def close_opportunity(*, actor, opportunity: Opportunity, won: bool, reason: str
         reason=reason,
     )
     enqueue("analytics.refresh_account_scores", [locked.account_id])
+    if won:
+        enqueue("analytics.survey_after_deal_won", [locked.pk])  # the feedback survey, if any
     return locked

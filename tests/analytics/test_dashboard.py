@@ -30,7 +30,7 @@ from analytics.selectors.dashboard import (
     totals,
     trend_projection,
 )
-from analytics.services import refresh_scores
+from analytics.services import refresh_months, refresh_scores
 from deals.models import DealRegistration, Opportunity, PipelineStage
 from partners.models import PartnerAccount, Tier
 from prm.testing.fixtures import login_as
@@ -112,6 +112,7 @@ def book(world):
     for _ in range(3):
         registration(world.b, now)
     world.silver, world.platinum, world.current = silver, platinum, current
+    refresh_months(24)  # the kept monthly figures the dashboard sums (the tasks' job)
     return world
 
 
@@ -177,6 +178,17 @@ def test_the_page_shows_the_managers_totals_and_none_of_another_book(client, boo
     text = response.content.decode()
     assert "1,500" in text and "+275.0 %" in text
     assert "7,777" not in text and "9,277" not in text and "Contoso" not in text
+
+
+def test_the_page_says_when_the_kept_figures_were_refreshed(client, book):
+    from analytics.models import AccountMonth
+
+    AccountMonth.objects.update(computed_at=timezone.localtime().replace(hour=9, minute=41))
+    login_as(client, book.manager)
+    text = client.get(DASHBOARD).content.decode()
+    assert "Figures as of 09:41" in text
+    AccountMonth.objects.all().delete()  # nothing kept (never refreshed): nothing to say
+    assert "Figures as of" not in client.get(DASHBOARD).content.decode()
 
 
 def test_admin_manager_filter_shows_that_managers_book(client, book):
@@ -271,6 +283,7 @@ def test_forecast_without_enough_history_says_so(book):
     Opportunity.objects.filter(
         account=book.a, status="won", closed_at__lt=book.current.start_at
     ).exclude(closed_at__gte=book.current.previous().start_at).delete()
+    refresh_months(24)
     f = forecast(book_of(book.manager), book.current)
     assert [v for _, v in f.history] == [D("0"), D("0"), D("0"), D("400")]
     assert f.trend is None

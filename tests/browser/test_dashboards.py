@@ -2,7 +2,6 @@
 drawn by plotly.js from static/ (Playwright driving Debian's Chromium); screenshots are kept in
 test-results/."""
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -13,14 +12,13 @@ from django.utils import timezone
 
 from analytics import kpis
 from analytics.models import Goal, KpiCode
-from analytics.services import refresh_scores
+from analytics.services import refresh_months, refresh_scores
 from deals.models import Opportunity, OpportunityStatus, PipelineStage
 from partners.models import PartnerAccount
-from prm.testing.world import PASSWORD, World, build_world
+from prm.testing.browser import chromium, sign_in
+from prm.testing.world import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass
@@ -78,6 +76,7 @@ def book(live_server):
         set_by=world.manager,
     )
     refresh_scores(quarter)
+    refresh_months(kpis.trailing_months(13))  # what the tasks keep after each write
     won = kpis.compute_total(PartnerAccount.objects.filter(pk=world.a.pk), quarter)
     won = won[KpiCode.WON_REVENUE]
     return Book(world, f"{won:,.0f}")
@@ -85,28 +84,15 @@ def book(live_server):
 
 @pytest.fixture
 def browser(book):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _sign_in(browser, live_server, email, **context):
     page = browser.new_page(**context)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("email", re.I)).first.fill(email)
-    page.get_by_label(re.compile("password", re.I)).first.fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_load_state()
+    sign_in(page, live_server.url, email)
     return page, errors
 
 

@@ -1,16 +1,14 @@
 """Whole journeys in a real browser: Playwright driving Debian's Chromium against a live server."""
 
-import os
 import re
 
 import pytest
 from django.core import mail
 
-from prm.testing.world import PASSWORD, build_world
+from prm.testing.browser import chromium, sign_in
+from prm.testing.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -22,19 +20,8 @@ def journey_world(live_server):
 
 @pytest.fixture
 def browser(journey_world):
-    # Playwright's sync API runs an event loop in this thread: Django would refuse the (safe,
-    # synchronous) ORM calls of the live server's own code paths without this flag.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_partner_admin_invites_a_colleague_who_accepts_and_lands_on_portal_home(
@@ -43,10 +30,7 @@ def test_partner_admin_invites_a_colleague_who_accepts_and_lands_on_portal_home(
     world = journey_world
     page = browser.new_page()
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("email", re.I)).first.fill(world.partner_admin_a.email)
-    page.get_by_label(re.compile("password", re.I)).first.fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    sign_in(page, live_server.url, world.partner_admin_a.email)
     page.wait_for_url(f"{live_server.url}/portal/")
 
     page.get_by_role("link", name="Company").first.click()

@@ -2,7 +2,6 @@
 answers inline, the second one is flagged without learning who holds it, and the manager
 compares both side by side and decides. Playwright drives Debian's Chromium on a live server."""
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,11 +11,11 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from deals.models import Product
-from prm.testing.world import PASSWORD, World, build_world
+from prm.testing.browser import chromium, sign_in
+from prm.testing.world import World, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 CONFLICT = "Possible conflict — under review"
 
@@ -43,29 +42,8 @@ def journey(live_server):
 
 @pytest.fixture
 def browser(journey):
-    # Playwright's sync API runs an event loop in this thread: Django would refuse the (safe,
-    # synchronous) ORM calls of the live server's own code paths without this flag.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def sign_in(page, base_url, user):
-    from playwright.sync_api import expect
-
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label(re.compile("email", re.I)).first.fill(user.email)
-    page.get_by_label(re.compile("password", re.I)).first.fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def main_nav(page):
@@ -96,7 +74,7 @@ def test_two_partners_claim_one_customer_and_the_manager_decides_side_by_side(
     # 1. Partner admin A, on a phone: registers Acme while nobody holds it.
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     a = phone.new_page()
-    sign_in(a, base, world.partner_admin_a)
+    sign_in(a, base, world.partner_admin_a.email)
     expect(a).to_have_url(f"{base}/portal/")
     a.get_by_role("button", name="Show menu").click()  # the tabs fold away on a phone
     main_nav(a).get_by_role("link", name="Deals", exact=True).click()
@@ -148,7 +126,7 @@ def test_two_partners_claim_one_customer_and_the_manager_decides_side_by_side(
 
     # 2. Partner admin B, another company: the same customer under another name.
     b = browser.new_context().new_page()
-    sign_in(b, base, world.partner_admin_b)
+    sign_in(b, base, world.partner_admin_b.email)
     main_nav(b).get_by_role("link", name="Deals", exact=True).click()
     b.get_by_role("link", name="Register a deal").first.click()
     b.get_by_label("Customer company").fill("ACME, Incorporated")
@@ -179,7 +157,7 @@ def test_two_partners_claim_one_customer_and_the_manager_decides_side_by_side(
 
     # 3. The admin (who decides for both partners): the flagged one first, compare, decide.
     m = browser.new_context().new_page()
-    sign_in(m, base, world.admin)
+    sign_in(m, base, world.admin.email)
     main_nav(m).get_by_role("link", name="Registrations", exact=True).click()
     m.get_by_role("navigation", name="Deals sections").get_by_role(
         "link", name="Review queue"

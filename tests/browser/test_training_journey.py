@@ -1,17 +1,15 @@
 """A partner member takes a short certification course in a real browser: enrolls, reads the
 lesson, passes the quiz and opens the certificate (Playwright driving Debian's Chromium)."""
 
-import os
 import re
 
 import pytest
 
-from prm.testing.world import PASSWORD, build_world
+from prm.testing.browser import chromium, sign_in
+from prm.testing.world import build_world
 from training.models import Choice, Course, Lesson, Question, QuestionKind, Quiz
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -53,17 +51,8 @@ def journey_world(live_server):
 
 @pytest.fixture
 def browser(journey_world):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_a_member_takes_a_course_passes_the_quiz_and_sees_the_certificate(
@@ -71,10 +60,7 @@ def test_a_member_takes_a_course_passes_the_quiz_and_sees_the_certificate(
 ):
     world = journey_world
     page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("email", re.I)).first.fill(world.member_a.email)
-    page.get_by_label(re.compile("password", re.I)).first.fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    sign_in(page, live_server.url, world.member_a.email)
     page.wait_for_url(f"{live_server.url}/portal/")
 
     page.goto(f"{live_server.url}/training/courses/")

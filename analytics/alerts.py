@@ -1,0 +1,671 @@
+"""Alert rules: the evaluation of every ``AlertCondition`` in sets, who is told, and the
+acknowledge / snooze services.
+
+``evaluate_rule`` finds every record that matches a rule's condition in one query (the goal rule:
+a fixed handful), then works in sets: matches without an open alert get one (one INSERT that
+ignores a concurrent run's rows), open alerts whose record no longer matches are cleared (one
+UPDATE). An alert is therefore raised once per occurrence, not again on the next run, and again
+after the condition cleared and came back. The new alerts are sent by a task after commit, once
+per alert (the bell's key is the alert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from analytics.models import (
+    Alert,
+    AlertAudience,
+    AlertChannel,
+    AlertCondition,
+    AlertRule,
+    Goal,
+    GoalStatus,
+    KpiUnit,
+    SurveyResponse,
+)
+from prm.access import Role, require, role_of
+from prm.tasks import enqueue
+
+#: Detractor answers younger than this raise an alert.
+DETRACTOR_WINDOW = timedelta(days=30)
+#: The goal rule looks at the current quarter from this many days in.
+GOAL_CHECK_FROM_DAY = 45
+#: Conditions whose alerts are not cleared when the record stops matching (one per record).
+NEVER_CLEARED = frozenset({AlertCondition.DETRACTOR})
+#: How long a snooze lasts, by the choice offered on the alerts page.
+SNOOZE_CHOICES = {"1d": ("1 day", timedelta(days=1)), "1w": ("1 week", timedelta(weeks=1))}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A record that matches a rule's condition, with what its alert says."""
+
+    subject: str
+    account_id: int | None
+    title: str
+    why: str
+    action: str
+    url: str = ""
+
+
+def _day(value) -> str:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return date_format(value, "j M Y")
+
+
+def moment(value: datetime) -> str:
+    return date_format(timezone.localtime(value), "j M Y, H:i")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# --- one query per condition ----------------------------------------------------------------
+
+
+def _registration_waiting(rule: AlertRule, now: datetime) -> list[Match]:
+    from deals.models import DealRegistration, RegistrationStatus
+
+    rows = (
+        DealRegistration.objects.filter(
+            status=RegistrationStatus.SUBMITTED,
+            submitted_at__lt=now - timedelta(hours=rule.threshold),
+        )
+        .select_related("account")
+        .only("pk", "company", "submitted_at", "account__name")
+        .order_by("submitted_at", "pk")
+    )
+    return [
+        Match(
+            subject=f"registration:{reg.pk}",
+            account_id=reg.account_id,
+            title=f"Registration waiting: {reg.company} ({reg.account.name})",
+            why=(
+                f"Waiting {int((now - reg.submitted_at).total_seconds() // 3600)} h for a decision "
+                f"(rule: more than {rule.threshold} h)"
+            ),
+            action="Approve, return or reject it",
+            url=reverse("deals:registration", args=[reg.pk]),
+        )
+        for reg in rows
+    ]
+
+
+def _lead_not_accepted(rule: AlertRule, now: datetime) -> list[Match]:
+    from deals.models import Lead
+
+    rows = (
+        Lead.objects.overdue(now)
+        .filter(account__isnull=False)
+        .select_related("account")
+        .only("pk", "company", "accept_by", "assigned_at", "account__name")
+        .order_by("accept_by", "pk")
+    )
+    return [
+        Match(
+            subject=f"lead:{lead.pk}",
+            account_id=lead.account_id,
+            title=f"Lead not accepted: {lead.company} ({lead.account.name})",
+            why=(
+                f"Not accepted by its deadline, {moment(lead.accept_by)} "
+                f"({_plural(int((now - lead.accept_by).total_seconds() // 3600), 'hour')} ago)"
+            ),
+            action="Remind the partner, or take the lead back and hand it to another partner",
+            url=reverse("deals:lead", args=[lead.pk]),
+        )
+        for lead in rows
+    ]
+
+
+def _partner_inactive(rule: AlertRule, now: datetime) -> list[Match]:
+    from deals.models import DealRegistration, LeadEvent, LeadStatus, Opportunity
+    from partners.models import AccountStatus, Contact, PartnerAccount
+
+    since = now - timedelta(days=rule.threshold)
+    logins = Contact.objects.filter(account=OuterRef("pk"), user__isnull=False)
+    rows = (
+        PartnerAccount.objects.filter(status=AccountStatus.ACTIVE, created_at__lt=since)
+        .annotate(
+            last_login=Subquery(
+                logins.order_by()
+                .values("account")
+                .annotate(last=Max("user__last_login"))
+                .values("last")[:1]
+            )
+        )
+        .filter(Q(last_login__isnull=True) | Q(last_login__lt=since))
+        .exclude(
+            Exists(
+                LeadEvent.objects.filter(
+                    account=OuterRef("pk"),
+                    to_status__in=[LeadStatus.ACCEPTED, LeadStatus.REJECTED],
+                    created_at__gte=since,
+                )
+            )
+        )
+        .exclude(
+            Exists(DealRegistration.objects.filter(account=OuterRef("pk"), created_at__gte=since))
+        )
+        .exclude(Exists(Opportunity.objects.filter(account=OuterRef("pk"), created_at__gte=since)))
+        .only("pk", "name")
+        .order_by("name", "pk")
+    )
+    matches = []
+    for account in rows:
+        last = (
+            f"last login {_day(account.last_login)}"
+            if account.last_login
+            else "nobody ever logged in"
+        )
+        matches.append(
+            Match(
+                subject=f"account:{account.pk}",
+                account_id=account.pk,
+                title=f"{account.name} is inactive",
+                why=(
+                    f"No login, lead answer, registration or opportunity in "
+                    f"{_plural(rule.threshold, 'day')} ({last})"
+                ),
+                action="Get in touch: check the partner still sells, and plan a call or training",
+                url=reverse("partners:partner", args=[account.pk]),
+            )
+        )
+    return matches
+
+
+def _goal_behind(rule: AlertRule, now: datetime) -> list[Match]:
+    from analytics import kpis
+    from analytics.selectors.goals import goal_progress
+    from partners.models import AccountStatus, PartnerAccount
+
+    today = timezone.localtime(now).date()
+    quarter = kpis.Period.quarter(today)
+    if (today - quarter.start).days < GOAL_CHECK_FROM_DAY:
+        return []
+    goals = list(
+        Goal.objects.filter(
+            quarter=quarter.start,
+            status=GoalStatus.ACCEPTED,
+            account__status=AccountStatus.ACTIVE,
+        )
+        .select_related("account")
+        .order_by("account_id", "kpi", "pk")
+    )
+    if not goals:
+        return []
+    # One compute over every account with a goal (not one per goal).
+    accounts = PartnerAccount.objects.filter(pk__in={goal.account_id for goal in goals})
+    values = kpis.compute(
+        accounts,
+        quarter,
+        by="account",
+        sources=kpis.sources_for({goal.kpi for goal in goals}),
+        today=today,
+    )
+    elapsed = round(100 * quarter.elapsed(today))
+    matches = []
+    for progress in goal_progress(goals, values, quarter, today=today):
+        if progress.state != "behind":
+            continue
+        goal = progress.goal
+        label = progress.definition.label if progress.definition else goal.get_kpi_display()
+        suffix = "%" if progress.definition and progress.definition.unit == KpiUnit.PERCENT else ""
+        actual = (
+            "no figure yet" if progress.actual is None else f"{float(progress.actual):,.0f}{suffix}"
+        )
+        matches.append(
+            Match(
+                subject=f"goal:{goal.pk}",
+                account_id=goal.account_id,
+                title=f"{goal.account.name}: {label} behind pace",
+                why=(
+                    f"At {actual} of a {float(goal.target):,.0f}{suffix} target with {elapsed}% "
+                    f"of {quarter.label} gone (pace: {progress.expected:,.0f}{suffix})"
+                ),
+                action="Review the goal with the partner and agree how to catch up",
+                url=reverse("analytics:account_goals", args=[goal.account_id])
+                + f"?period={quarter.key}",
+            )
+        )
+    return matches
+
+
+def _certification_expiring(rule: AlertRule, now: datetime) -> list[Match]:
+    from training.models import Certificate
+
+    today = timezone.localtime(now).date()
+    rows = (
+        Certificate.objects.filter(
+            revoked_at__isnull=True,
+            expires_on__gte=today,
+            expires_on__lte=today + timedelta(days=rule.threshold),
+        )
+        .select_related("user", "course", "account")
+        .only(
+            "pk",
+            "number",
+            "expires_on",
+            "account__name",
+            "course__title",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+        )
+        .order_by("expires_on", "pk")
+    )
+    return [
+        Match(
+            subject=f"certificate:{cert.pk}",
+            account_id=cert.account_id,
+            title=(
+                f"Certification expiring: {cert.user.get_full_name() or cert.user.email}, "
+                f"{cert.course.title} ({cert.account.name})"
+            ),
+            why=(
+                f"Expires on {_day(cert.expires_on)}, in "
+                f"{_plural((cert.expires_on - today).days, 'day')} "
+                f"(rule: within {_plural(rule.threshold, 'day')})"
+            ),
+            action="Ask them to renew it before it lapses",
+            url=reverse("training:certificate", args=[cert.pk]),
+        )
+        for cert in rows
+    ]
+
+
+def _opportunity_overdue(rule: AlertRule, now: datetime) -> list[Match]:
+    from deals.models import Opportunity, OpportunityStatus
+
+    today = timezone.localtime(now).date()
+    rows = (
+        Opportunity.objects.filter(
+            status=OpportunityStatus.OPEN,
+            close_date__lt=today - timedelta(days=rule.threshold),
+        )
+        .select_related("account")
+        .only("pk", "name", "close_date", "account__name")
+        .order_by("close_date", "pk")
+    )
+    return [
+        Match(
+            subject=f"opportunity:{opp.pk}",
+            account_id=opp.account_id,
+            title=f"Opportunity overdue: {opp.name} ({opp.account.name})",
+            why=(
+                f"Expected to close on {_day(opp.close_date)}, "
+                f"{_plural((today - opp.close_date).days, 'day')} ago, and still open "
+                f"(rule: more than {_plural(rule.threshold, 'day')})"
+            ),
+            action="Update its close date, or close it as won or lost",
+            url=reverse("deals:opportunity", args=[opp.pk]),
+        )
+        for opp in rows
+    ]
+
+
+def _detractor(rule: AlertRule, now: datetime) -> list[Match]:
+    rows = (
+        SurveyResponse.objects.filter(
+            nps__isnull=False, nps__lte=rule.threshold, submitted_at__gte=now - DETRACTOR_WINDOW
+        )
+        .select_related("account", "survey", "user")
+        .only(
+            "pk",
+            "nps",
+            "submitted_at",
+            "account__name",
+            "survey__title",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
+        )
+        .order_by("submitted_at", "pk")
+    )
+    matches = []
+    for response in rows:
+        who = ""
+        if response.user is not None:
+            who = f" by {response.user.get_full_name() or response.user.email}"
+        matches.append(
+            Match(
+                subject=f"response:{response.pk}",
+                account_id=response.account_id,
+                title=f"Detractor: {response.account.name} scored {response.nps} of 10",
+                why=(
+                    f"Answered {response.nps} to “how likely to recommend” in "
+                    f"“{response.survey.title}”{who} on {_day(response.submitted_at)} "
+                    f"(rule: {rule.threshold} or less)"
+                ),
+                action="Call the partner to hear what is wrong and agree a fix",
+                url=reverse("partners:partner", args=[response.account_id]),
+            )
+        )
+    return matches
+
+
+def _account_deactivated(rule: AlertRule, now: datetime) -> list[Match]:
+    from partners.models import BLOCKED_STATUSES, PartnerAccount
+
+    rows = (
+        PartnerAccount.objects.filter(status__in=BLOCKED_STATUSES)
+        .only("pk", "name", "status")
+        .order_by("name", "pk")
+    )
+    return [
+        Match(
+            subject=f"account:{account.pk}",
+            account_id=account.pk,
+            title=f"{account.name} is {account.get_status_display().lower()}",
+            why=(
+                f"The account's status is {account.get_status_display()}: its people cannot "
+                "log in to the portal"
+            ),
+            action=(
+                "Check the reason with the partner; reactivate the account, or hand its open "
+                "leads and deals to others"
+            ),
+            url=reverse("partners:partner", args=[account.pk]),
+        )
+        for account in rows
+    ]
+
+
+MATCHERS: dict[str, Callable[[AlertRule, datetime], list[Match]]] = {
+    AlertCondition.REGISTRATION_WAITING: _registration_waiting,
+    AlertCondition.LEAD_NOT_ACCEPTED: _lead_not_accepted,
+    AlertCondition.PARTNER_INACTIVE: _partner_inactive,
+    AlertCondition.GOAL_BEHIND: _goal_behind,
+    AlertCondition.CERTIFICATION_EXPIRING: _certification_expiring,
+    AlertCondition.OPPORTUNITY_OVERDUE: _opportunity_overdue,
+    AlertCondition.DETRACTOR: _detractor,
+    AlertCondition.ACCOUNT_DEACTIVATED: _account_deactivated,
+}
+
+
+def matches_for(rule: AlertRule, now: datetime | None = None) -> list[Match]:
+    """Every record that matches ``rule``'s condition now (no alert is written)."""
+    return MATCHERS[rule.condition](rule, now or timezone.now())
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    raised: list[int]  # the new alerts' pks
+    cleared: int
+
+
+def evaluate_rule(rule: AlertRule, now: datetime | None = None, *, send: bool = True) -> Evaluation:
+    """Raise the alerts of ``rule``'s new matches, clear those whose record stopped matching,
+    and (after commit) send the new ones. A fixed number of queries whatever the matches."""
+    now = now or timezone.now()
+    matches = {match.subject: match for match in matches_for(rule, now)}
+    with transaction.atomic():
+        open_alerts = dict(
+            Alert.objects.filter(rule=rule, cleared_at__isnull=True).values_list("subject", "pk")
+        )
+        fresh = [match for subject, match in matches.items() if subject not in open_alerts]
+        raised: list[int] = []
+        if fresh:
+            Alert.objects.bulk_create(
+                [
+                    Alert(
+                        rule=rule,
+                        subject=match.subject,
+                        account_id=match.account_id,
+                        title=match.title[:200],
+                        why=match.why[:300],
+                        action=match.action[:300],
+                        url=match.url[:300],
+                        raised_at=now,
+                    )
+                    for match in fresh
+                ],
+                batch_size=500,
+                ignore_conflicts=True,  # a concurrent run's open alert wins: raised once
+            )
+            # Which rows are ours: a concurrent run's have another raised_at.
+            raised = list(
+                Alert.objects.filter(rule=rule, raised_at=now, cleared_at__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+        cleared = 0
+        if rule.condition not in NEVER_CLEARED:
+            gone = [pk for subject, pk in open_alerts.items() if subject not in matches]
+            if gone:
+                cleared = Alert.objects.filter(pk__in=gone, cleared_at__isnull=True).update(
+                    cleared_at=now
+                )
+        AlertRule.objects.filter(pk=rule.pk).update(last_run_at=now)
+        rule.last_run_at = now
+        if raised and send:
+            enqueue("analytics.send_alerts", raised)
+    return Evaluation(raised=raised, cleared=cleared)
+
+
+def due_rules(now: datetime | None = None) -> list[AlertRule]:
+    """The active rules whose interval has passed since their last run."""
+    now = now or timezone.now()
+    return [
+        rule
+        for rule in AlertRule.objects.filter(active=True).order_by("pk")
+        if rule.last_run_at is None
+        or rule.last_run_at + timedelta(minutes=rule.every_minutes) <= now
+    ]
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def recipients_of(alerts: list[Alert]) -> dict[int, list]:
+    """Who is told of each alert, by its audience: a fixed number of queries for any batch."""
+    from partners.models import Contact, PortalAccess
+
+    users = get_user_model().objects
+    admins = None
+    partner_admins: dict[int, list] = {}
+    account_ids = {
+        alert.account_id
+        for alert in alerts
+        if alert.account_id and alert.rule.audience == AlertAudience.PARTNER_ADMINS
+    }
+    if account_ids:
+        for contact in Contact.objects.filter(
+            account_id__in=account_ids,
+            portal_access=PortalAccess.ADMIN,
+            user__is_active=True,
+        ).select_related("user"):
+            partner_admins.setdefault(contact.account_id, []).append(contact.user)
+    out = {}
+    for alert in alerts:
+        audience = alert.rule.audience
+        account = alert.account
+        manager = account.manager if account is not None else None
+        if manager is not None and not manager.is_active:
+            manager = None
+        people = []
+        if audience == AlertAudience.PARTNER_ADMINS:
+            if account is not None and not account.is_blocked:
+                people = partner_admins.get(account.pk, [])
+        else:
+            if audience in (AlertAudience.MANAGER, AlertAudience.MANAGER_AND_ADMINS) and manager:
+                people.append(manager)
+            if audience == AlertAudience.ADMINS or (
+                audience == AlertAudience.MANAGER_AND_ADMINS
+                or (audience == AlertAudience.MANAGER and manager is None)
+            ):
+                if admins is None:
+                    admins = list(users.filter(is_active=True, is_superuser=True).order_by("pk"))
+                people.extend(user for user in admins if user not in people)
+        out[alert.pk] = people
+    return out
+
+
+def send_alerts(alert_ids: list[int]) -> int:
+    """Tell each new alert's audience: a bell entry each, and for the email channel an email
+    (the digest channel's email goes out with the daily digest). Once per alert: the
+    notification key is the alert, so a second run adds nothing."""
+    from prm.notifications import notify
+
+    alerts = list(
+        Alert.objects.filter(pk__in=alert_ids, cleared_at__isnull=True)
+        .select_related("rule", "account__manager")
+        .order_by("pk")
+    )
+    told = 0
+    audience = recipients_of(alerts)
+    for alert in alerts:
+        email = alert.rule.channel == AlertChannel.EMAIL
+        told += notify(
+            f"alert:{alert.pk}",
+            audience[alert.pk],
+            title=alert.title,
+            url=alert.url,
+            body=f"{alert.why}. {alert.action}.",
+            email_template="prm/email/notification" if email else None,
+        )
+    return told
+
+
+# --- acknowledge and snooze -----------------------------------------------------------------
+
+
+def may_use_alerts(user) -> bool:
+    """Internal users and partner admins have alerts; partner members do not."""
+    role = role_of(user)
+    return role.is_internal or role is Role.PARTNER_ADMIN
+
+
+@transaction.atomic
+def acknowledge_alert(*, actor, alert: Alert) -> Alert:
+    """Mark ``alert`` seen and handled by ``actor`` (it leaves the default list)."""
+    require(may_use_alerts(actor), "Alerts are for partner managers and partner admins.")
+    alert = Alert.objects.visible_to(actor).select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor
+        alert.snoozed_until = None
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "snoozed_until"])
+    return alert
+
+
+@transaction.atomic
+def snooze_alert(*, actor, alert: Alert, length: str) -> Alert:
+    """Hide ``alert`` from the default list for ``length`` (a key of ``SNOOZE_CHOICES``)."""
+    require(may_use_alerts(actor), "Alerts are for partner managers and partner admins.")
+    if length not in SNOOZE_CHOICES:
+        raise ValidationError({"length": "Choose how long to snooze: 1 day or 1 week."})
+    alert = Alert.objects.visible_to(actor).select_for_update().get(pk=alert.pk)
+    if alert.cleared_at is not None:
+        raise ValidationError("This alert has cleared already: there is nothing to snooze.")
+    alert.snoozed_until = timezone.now() + SNOOZE_CHOICES[length][1]
+    alert.save(update_fields=["snoozed_until"])
+    return alert
+
+
+# --- the shipped rules ----------------------------------------------------------------------
+
+#: The rules OpenPRM ships (``install_alert_rules``): name, condition, threshold, audience,
+#: channel, minutes between runs.
+DEFAULT_RULES = [
+    (
+        "Registration waiting more than 48 hours",
+        AlertCondition.REGISTRATION_WAITING,
+        48,
+        AlertAudience.MANAGER,
+        AlertChannel.EMAIL,
+        60,
+    ),
+    (
+        "Lead not accepted before its deadline",
+        AlertCondition.LEAD_NOT_ACCEPTED,
+        0,
+        AlertAudience.MANAGER,
+        AlertChannel.IN_APP,
+        30,
+    ),
+    (
+        "Partner inactive for 30 days",
+        AlertCondition.PARTNER_INACTIVE,
+        30,
+        AlertAudience.MANAGER,
+        AlertChannel.DIGEST,
+        24 * 60,
+    ),
+    (
+        "Goal behind pace at mid-quarter",
+        AlertCondition.GOAL_BEHIND,
+        0,
+        AlertAudience.MANAGER,
+        AlertChannel.DIGEST,
+        24 * 60,
+    ),
+    (
+        "Certification expiring within 30 days",
+        AlertCondition.CERTIFICATION_EXPIRING,
+        30,
+        AlertAudience.PARTNER_ADMINS,
+        AlertChannel.EMAIL,
+        24 * 60,
+    ),
+    (
+        "Opportunity open 14 days past its close date",
+        AlertCondition.OPPORTUNITY_OVERDUE,
+        14,
+        AlertAudience.MANAGER,
+        AlertChannel.DIGEST,
+        24 * 60,
+    ),
+    (
+        "Detractor survey answer (NPS 0–6)",
+        AlertCondition.DETRACTOR,
+        6,
+        AlertAudience.MANAGER_AND_ADMINS,
+        AlertChannel.EMAIL,
+        60,
+    ),
+    (
+        "Partner account deactivated",
+        AlertCondition.ACCOUNT_DEACTIVATED,
+        0,
+        AlertAudience.MANAGER_AND_ADMINS,
+        AlertChannel.EMAIL,
+        60,
+    ),
+]
+
+
+def install_alert_rules() -> list[AlertRule]:
+    """Create the shipped rules that are missing (by condition): running it again, or after an
+    admin changed a rule's threshold, changes nothing. Returns the rules it created."""
+    have = set(AlertRule.objects.values_list("condition", flat=True))
+    created = []
+    for name, condition, threshold, audience, channel, every in DEFAULT_RULES:
+        if condition in have:
+            continue
+        created.append(
+            AlertRule.objects.create(
+                name=name,
+                condition=condition,
+                threshold=threshold,
+                audience=audience,
+                channel=channel,
+                every_minutes=every,
+            )
+        )
+    return created
