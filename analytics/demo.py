@@ -1094,9 +1094,13 @@ def seed_reviews(report) -> None:
     report.created["quarterly reviews"] += created
     quarter = reviews.last_complete_quarter()
     review = (
-        QuarterlyReview.objects.filter(quarter=quarter.start, account__name__startswith="Northwind")
+        QuarterlyReview.objects.filter(
+            quarter=quarter.start,
+            account__name__startswith="Northwind",
+            account__parent__isnull=True,  # the distributor-less company, not its resellers
+        )
         .select_related("account__manager")
-        .order_by("account__parent_id", "pk")
+        .order_by("pk")
         .first()
     )
     if review is None or review.acknowledged_at is not None:
