@@ -43,7 +43,7 @@ from analytics.models import (
 )
 from analytics.selectors.goals import goal_progress
 from partners.models import AccountStatus, PartnerAccount
-from prm.access import Role, partner_contact, require, role_of
+from prm.access import require
 from prm.tasks import enqueue
 
 #: KPIs proposed for next quarter when the partner had no goals.
@@ -310,12 +310,7 @@ def can_edit(user, review: QuarterlyReview) -> bool:
 
 def can_acknowledge(user, review: QuarterlyReview) -> bool:
     """The partner admins of the reviewed account itself."""
-    contact = partner_contact(user)
-    return (
-        role_of(user) is Role.PARTNER_ADMIN
-        and contact is not None
-        and contact.account_id == review.account_id
-    )
+    return services.is_own_partner_admin(user, review.account)
 
 
 def _locked(actor, review: QuarterlyReview) -> QuarterlyReview:

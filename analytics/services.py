@@ -194,14 +194,19 @@ def can_set_goals(user, account: PartnerAccount) -> bool:
     return role is Role.ADMIN or (role is Role.MANAGER and account.manager_id == user.pk)
 
 
-def can_propose_goals(user, account: PartnerAccount) -> bool:
-    """The partner admins of the account itself (not of a parent distributor) propose goals."""
+def is_own_partner_admin(user, account: PartnerAccount) -> bool:
+    """A partner admin of ``account`` itself (not of a parent distributor that reads it)."""
     contact = partner_contact(user)
     return (
         role_of(user) is Role.PARTNER_ADMIN
         and contact is not None
         and contact.account_id == account.pk
     )
+
+
+def can_propose_goals(user, account: PartnerAccount) -> bool:
+    """The partner admins of the account itself (not of a parent distributor) propose goals."""
+    return is_own_partner_admin(user, account)
 
 
 def _visible_account(actor, account: PartnerAccount) -> PartnerAccount:
