@@ -35,6 +35,7 @@ from analytics.models import (
     SurveyResponse,
 )
 from prm.access import Role, require, role_of
+from prm.models import EmailMode
 from prm.tasks import enqueue
 
 #: Detractor answers younger than this raise an alert.
@@ -59,6 +60,22 @@ class Match:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a matcher finds, cheaply: ``rows``, one tuple per matching record that starts with
+    the record's id and its account's id and carries the few values its alert's text needs (read
+    with ``values_list``, no model instances), and ``describe``, which writes one row's alert
+    (title, why, action, link). ``evaluate_rule`` describes only the rows without an open alert:
+    the next run over 600k overdue opportunities builds no text at all."""
+
+    kind: str  # the subject's prefix: "opportunity" → "opportunity:42"
+    rows: list[tuple]
+    describe: Callable[[tuple], Match]
+
+    def subject(self, row: tuple) -> str:
+        return f"{self.kind}:{row[0]}"
+
+
 def _day(value) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value)
@@ -73,10 +90,28 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+_PK = 987654321
+
+
+def _path(name: str) -> Callable[[int], str]:
+    """``reverse(name, args=[pk])`` without resolving once per row: the path is reversed once
+    with a placeholder id that is then replaced."""
+    template = reverse(name, args=[_PK])
+    head, found, tail = template.partition(str(_PK))
+    if not found or str(_PK) in tail:
+        return lambda pk: reverse(name, args=[pk])
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _full_name(first: str, last: str) -> str:
+    """``User.get_full_name()`` from its two columns."""
+    return f"{first} {last}".strip()
+
+
 # --- one query per condition ----------------------------------------------------------------
 
 
-def _registration_waiting(rule: AlertRule, now: datetime) -> list[Match]:
+def _registration_waiting(rule: AlertRule, now: datetime) -> Found:
     from deals.models import DealRegistration, RegistrationStatus
 
     rows = (
@@ -84,53 +119,57 @@ def _registration_waiting(rule: AlertRule, now: datetime) -> list[Match]:
             status=RegistrationStatus.SUBMITTED,
             submitted_at__lt=now - timedelta(hours=rule.threshold),
         )
-        .select_related("account")
-        .only("pk", "company", "submitted_at", "account__name")
         .order_by("submitted_at", "pk")
+        .values_list("pk", "account_id", "company", "submitted_at", "account__name")
     )
-    return [
-        Match(
-            subject=f"registration:{reg.pk}",
-            account_id=reg.account_id,
-            title=f"Registration waiting: {reg.company} ({reg.account.name})",
+    path = _path("deals:registration")
+
+    def describe(row) -> Match:
+        pk, account_id, company, submitted_at, account_name = row
+        return Match(
+            subject=f"registration:{pk}",
+            account_id=account_id,
+            title=f"Registration waiting: {company} ({account_name})",
             why=(
-                f"Waiting {int((now - reg.submitted_at).total_seconds() // 3600)} h for a decision "
+                f"Waiting {int((now - submitted_at).total_seconds() // 3600)} h for a decision "
                 f"(rule: more than {rule.threshold} h)"
             ),
             action="Approve, return or reject it",
-            url=reverse("deals:registration", args=[reg.pk]),
+            url=path(pk),
         )
-        for reg in rows
-    ]
+
+    return Found("registration", list(rows), describe)
 
 
-def _lead_not_accepted(rule: AlertRule, now: datetime) -> list[Match]:
+def _lead_not_accepted(rule: AlertRule, now: datetime) -> Found:
     from deals.models import Lead
 
     rows = (
         Lead.objects.overdue(now)
         .filter(account__isnull=False)
-        .select_related("account")
-        .only("pk", "company", "accept_by", "assigned_at", "account__name")
         .order_by("accept_by", "pk")
+        .values_list("pk", "account_id", "company", "accept_by", "account__name")
     )
-    return [
-        Match(
-            subject=f"lead:{lead.pk}",
-            account_id=lead.account_id,
-            title=f"Lead not accepted: {lead.company} ({lead.account.name})",
+    path = _path("deals:lead")
+
+    def describe(row) -> Match:
+        pk, account_id, company, accept_by, account_name = row
+        return Match(
+            subject=f"lead:{pk}",
+            account_id=account_id,
+            title=f"Lead not accepted: {company} ({account_name})",
             why=(
-                f"Not accepted by its deadline, {moment(lead.accept_by)} "
-                f"({_plural(int((now - lead.accept_by).total_seconds() // 3600), 'hour')} ago)"
+                f"Not accepted by its deadline, {moment(accept_by)} "
+                f"({_plural(int((now - accept_by).total_seconds() // 3600), 'hour')} ago)"
             ),
             action="Remind the partner, or take the lead back and hand it to another partner",
-            url=reverse("deals:lead", args=[lead.pk]),
+            url=path(pk),
         )
-        for lead in rows
-    ]
+
+    return Found("lead", list(rows), describe)
 
 
-def _partner_inactive(rule: AlertRule, now: datetime) -> list[Match]:
+def _partner_inactive(rule: AlertRule, now: datetime) -> Found:
     from deals.models import DealRegistration, LeadEvent, LeadStatus, Opportunity
     from partners.models import AccountStatus, Contact, PartnerAccount
 
@@ -160,41 +199,61 @@ def _partner_inactive(rule: AlertRule, now: datetime) -> list[Match]:
             Exists(DealRegistration.objects.filter(account=OuterRef("pk"), created_at__gte=since))
         )
         .exclude(Exists(Opportunity.objects.filter(account=OuterRef("pk"), created_at__gte=since)))
-        .only("pk", "name")
         .order_by("name", "pk")
+        .values_list("pk", "name", "last_login")
     )
-    matches = []
-    for account in rows:
-        last = (
-            f"last login {_day(account.last_login)}"
-            if account.last_login
-            else "nobody ever logged in"
+    path = _path("partners:partner")
+
+    def describe(row) -> Match:
+        pk, _, name, last_login = row
+        last = f"last login {_day(last_login)}" if last_login else "nobody ever logged in"
+        return Match(
+            subject=f"account:{pk}",
+            account_id=pk,
+            title=f"{name} is inactive",
+            why=(
+                f"No login, lead answer, registration or opportunity in "
+                f"{_plural(rule.threshold, 'day')} ({last})"
+            ),
+            action="Get in touch: check the partner still sells, and plan a call or training",
+            url=path(pk),
         )
-        matches.append(
-            Match(
-                subject=f"account:{account.pk}",
-                account_id=account.pk,
-                title=f"{account.name} is inactive",
-                why=(
-                    f"No login, lead answer, registration or opportunity in "
-                    f"{_plural(rule.threshold, 'day')} ({last})"
-                ),
-                action="Get in touch: check the partner still sells, and plan a call or training",
-                url=reverse("partners:partner", args=[account.pk]),
-            )
-        )
-    return matches
+
+    return Found("account", [(pk, pk, name, last) for pk, name, last in rows], describe)
 
 
-def _goal_behind(rule: AlertRule, now: datetime) -> list[Match]:
+def _goal_behind(rule: AlertRule, now: datetime) -> Found:
     from analytics import kpis
     from analytics.selectors.goals import goal_progress
     from partners.models import AccountStatus, PartnerAccount
 
     today = timezone.localtime(now).date()
     quarter = kpis.Period.quarter(today)
+    elapsed = round(100 * quarter.elapsed(today))
+
+    def describe(row) -> Match:
+        _, _, progress = row
+        goal = progress.goal
+        label = progress.definition.label if progress.definition else goal.get_kpi_display()
+        suffix = "%" if progress.definition and progress.definition.unit == KpiUnit.PERCENT else ""
+        actual = (
+            "no figure yet" if progress.actual is None else f"{float(progress.actual):,.0f}{suffix}"
+        )
+        return Match(
+            subject=f"goal:{goal.pk}",
+            account_id=goal.account_id,
+            title=f"{goal.account.name}: {label} behind pace",
+            why=(
+                f"At {actual} of a {float(goal.target):,.0f}{suffix} target with {elapsed}% "
+                f"of {quarter.label} gone (pace: {progress.expected:,.0f}{suffix})"
+            ),
+            action="Review the goal with the partner and agree how to catch up",
+            url=reverse("analytics:account_goals", args=[goal.account_id])
+            + f"?period={quarter.key}",
+        )
+
     if (today - quarter.start).days < GOAL_CHECK_FROM_DAY:
-        return []
+        return Found("goal", [], describe)
     goals = list(
         Goal.objects.filter(
             quarter=quarter.start,
@@ -205,7 +264,7 @@ def _goal_behind(rule: AlertRule, now: datetime) -> list[Match]:
         .order_by("account_id", "kpi", "pk")
     )
     if not goals:
-        return []
+        return Found("goal", [], describe)
     # One compute over every account with a goal (not one per goal).
     accounts = PartnerAccount.objects.filter(pk__in={goal.account_id for goal in goals})
     values = kpis.compute(
@@ -215,35 +274,15 @@ def _goal_behind(rule: AlertRule, now: datetime) -> list[Match]:
         sources=kpis.sources_for({goal.kpi for goal in goals}),
         today=today,
     )
-    elapsed = round(100 * quarter.elapsed(today))
-    matches = []
-    for progress in goal_progress(goals, values, quarter, today=today):
-        if progress.state != "behind":
-            continue
-        goal = progress.goal
-        label = progress.definition.label if progress.definition else goal.get_kpi_display()
-        suffix = "%" if progress.definition and progress.definition.unit == KpiUnit.PERCENT else ""
-        actual = (
-            "no figure yet" if progress.actual is None else f"{float(progress.actual):,.0f}{suffix}"
-        )
-        matches.append(
-            Match(
-                subject=f"goal:{goal.pk}",
-                account_id=goal.account_id,
-                title=f"{goal.account.name}: {label} behind pace",
-                why=(
-                    f"At {actual} of a {float(goal.target):,.0f}{suffix} target with {elapsed}% "
-                    f"of {quarter.label} gone (pace: {progress.expected:,.0f}{suffix})"
-                ),
-                action="Review the goal with the partner and agree how to catch up",
-                url=reverse("analytics:account_goals", args=[goal.account_id])
-                + f"?period={quarter.key}",
-            )
-        )
-    return matches
+    rows = [
+        (progress.goal.pk, progress.goal.account_id, progress)
+        for progress in goal_progress(goals, values, quarter, today=today)
+        if progress.state == "behind"
+    ]
+    return Found("goal", rows, describe)
 
 
-def _certification_expiring(rule: AlertRule, now: datetime) -> list[Match]:
+def _certification_expiring(rule: AlertRule, now: datetime) -> Found:
     from training.models import Certificate
 
     today = timezone.localtime(now).date()
@@ -253,10 +292,10 @@ def _certification_expiring(rule: AlertRule, now: datetime) -> list[Match]:
             expires_on__gte=today,
             expires_on__lte=today + timedelta(days=rule.threshold),
         )
-        .select_related("user", "course", "account")
-        .only(
+        .order_by("expires_on", "pk")
+        .values_list(
             "pk",
-            "number",
+            "account_id",
             "expires_on",
             "account__name",
             "course__title",
@@ -264,29 +303,31 @@ def _certification_expiring(rule: AlertRule, now: datetime) -> list[Match]:
             "user__last_name",
             "user__email",
         )
-        .order_by("expires_on", "pk")
     )
-    return [
-        Match(
-            subject=f"certificate:{cert.pk}",
-            account_id=cert.account_id,
+    path = _path("training:certificate")
+
+    def describe(row) -> Match:
+        pk, account_id, expires_on, account_name, course, first, last, email = row
+        return Match(
+            subject=f"certificate:{pk}",
+            account_id=account_id,
             title=(
-                f"Certification expiring: {cert.user.get_full_name() or cert.user.email}, "
-                f"{cert.course.title} ({cert.account.name})"
+                f"Certification expiring: {_full_name(first, last) or email}, "
+                f"{course} ({account_name})"
             ),
             why=(
-                f"Expires on {_day(cert.expires_on)}, in "
-                f"{_plural((cert.expires_on - today).days, 'day')} "
+                f"Expires on {_day(expires_on)}, in "
+                f"{_plural((expires_on - today).days, 'day')} "
                 f"(rule: within {_plural(rule.threshold, 'day')})"
             ),
             action="Ask them to renew it before it lapses",
-            url=reverse("training:certificate", args=[cert.pk]),
+            url=path(pk),
         )
-        for cert in rows
-    ]
+
+    return Found("certificate", list(rows), describe)
 
 
-def _opportunity_overdue(rule: AlertRule, now: datetime) -> list[Match]:
+def _opportunity_overdue(rule: AlertRule, now: datetime) -> Found:
     from deals.models import Opportunity, OpportunityStatus
 
     today = timezone.localtime(now).date()
@@ -295,95 +336,102 @@ def _opportunity_overdue(rule: AlertRule, now: datetime) -> list[Match]:
             status=OpportunityStatus.OPEN,
             close_date__lt=today - timedelta(days=rule.threshold),
         )
-        .select_related("account")
-        .only("pk", "name", "close_date", "account__name")
         .order_by("close_date", "pk")
+        .values_list("pk", "account_id", "name", "close_date", "account__name")
     )
-    return [
-        Match(
-            subject=f"opportunity:{opp.pk}",
-            account_id=opp.account_id,
-            title=f"Opportunity overdue: {opp.name} ({opp.account.name})",
-            why=(
-                f"Expected to close on {_day(opp.close_date)}, "
-                f"{_plural((today - opp.close_date).days, 'day')} ago, and still open "
+    path = _path("deals:opportunity")
+    days = {}  # close date → its text: a few hundred dates for any number of opportunities
+
+    def describe(row) -> Match:
+        pk, account_id, name, close_date, account_name = row
+        if close_date not in days:
+            days[close_date] = (
+                f"Expected to close on {_day(close_date)}, "
+                f"{_plural((today - close_date).days, 'day')} ago, and still open "
                 f"(rule: more than {_plural(rule.threshold, 'day')})"
-            ),
+            )
+        return Match(
+            subject=f"opportunity:{pk}",
+            account_id=account_id,
+            title=f"Opportunity overdue: {name} ({account_name})",
+            why=days[close_date],
             action="Update its close date, or close it as won or lost",
-            url=reverse("deals:opportunity", args=[opp.pk]),
+            url=path(pk),
         )
-        for opp in rows
-    ]
+
+    return Found("opportunity", list(rows), describe)
 
 
-def _detractor(rule: AlertRule, now: datetime) -> list[Match]:
+def _detractor(rule: AlertRule, now: datetime) -> Found:
     rows = (
         SurveyResponse.objects.filter(
             nps__isnull=False, nps__lte=rule.threshold, submitted_at__gte=now - DETRACTOR_WINDOW
         )
-        .select_related("account", "survey", "user")
-        .only(
+        .order_by("submitted_at", "pk")
+        .values_list(
             "pk",
+            "account_id",
             "nps",
             "submitted_at",
             "account__name",
             "survey__title",
+            "user_id",
             "user__first_name",
             "user__last_name",
             "user__email",
         )
-        .order_by("submitted_at", "pk")
     )
-    matches = []
-    for response in rows:
-        who = ""
-        if response.user is not None:
-            who = f" by {response.user.get_full_name() or response.user.email}"
-        matches.append(
-            Match(
-                subject=f"response:{response.pk}",
-                account_id=response.account_id,
-                title=f"Detractor: {response.account.name} scored {response.nps} of 10",
-                why=(
-                    f"Answered {response.nps} to “how likely to recommend” in "
-                    f"“{response.survey.title}”{who} on {_day(response.submitted_at)} "
-                    f"(rule: {rule.threshold} or less)"
-                ),
-                action="Call the partner to hear what is wrong and agree a fix",
-                url=reverse("partners:partner", args=[response.account_id]),
-            )
+    path = _path("partners:partner")
+
+    def describe(row) -> Match:
+        pk, account_id, nps, submitted_at, account_name, survey, user_id, first, last, email = row
+        who = f" by {_full_name(first, last) or email}" if user_id is not None else ""
+        return Match(
+            subject=f"response:{pk}",
+            account_id=account_id,
+            title=f"Detractor: {account_name} scored {nps} of 10",
+            why=(
+                f"Answered {nps} to “how likely to recommend” in "
+                f"“{survey}”{who} on {_day(submitted_at)} "
+                f"(rule: {rule.threshold} or less)"
+            ),
+            action="Call the partner to hear what is wrong and agree a fix",
+            url=path(account_id),
         )
-    return matches
+
+    return Found("response", list(rows), describe)
 
 
-def _account_deactivated(rule: AlertRule, now: datetime) -> list[Match]:
-    from partners.models import BLOCKED_STATUSES, PartnerAccount
+def _account_deactivated(rule: AlertRule, now: datetime) -> Found:
+    from partners.models import BLOCKED_STATUSES, AccountStatus, PartnerAccount
 
     rows = (
         PartnerAccount.objects.filter(status__in=BLOCKED_STATUSES)
-        .only("pk", "name", "status")
         .order_by("name", "pk")
+        .values_list("pk", "name", "status")
     )
-    return [
-        Match(
-            subject=f"account:{account.pk}",
-            account_id=account.pk,
-            title=f"{account.name} is {account.get_status_display().lower()}",
-            why=(
-                f"The account's status is {account.get_status_display()}: its people cannot "
-                "log in to the portal"
-            ),
+    labels = dict(AccountStatus.choices)
+    path = _path("partners:partner")
+
+    def describe(row) -> Match:
+        pk, _, name, status = row
+        label = str(labels.get(status, status))
+        return Match(
+            subject=f"account:{pk}",
+            account_id=pk,
+            title=f"{name} is {label.lower()}",
+            why=f"The account's status is {label}: its people cannot log in to the portal",
             action=(
                 "Check the reason with the partner; reactivate the account, or hand its open "
                 "leads and deals to others"
             ),
-            url=reverse("partners:partner", args=[account.pk]),
+            url=path(pk),
         )
-        for account in rows
-    ]
+
+    return Found("account", [(pk, pk, name, status) for pk, name, status in rows], describe)
 
 
-MATCHERS: dict[str, Callable[[AlertRule, datetime], list[Match]]] = {
+MATCHERS: dict[str, Callable[[AlertRule, datetime], Found]] = {
     AlertCondition.REGISTRATION_WAITING: _registration_waiting,
     AlertCondition.LEAD_NOT_ACCEPTED: _lead_not_accepted,
     AlertCondition.PARTNER_INACTIVE: _partner_inactive,
@@ -395,9 +443,15 @@ MATCHERS: dict[str, Callable[[AlertRule, datetime], list[Match]]] = {
 }
 
 
-def matches_for(rule: AlertRule, now: datetime | None = None) -> list[Match]:
-    """Every record that matches ``rule``'s condition now (no alert is written)."""
+def find(rule: AlertRule, now: datetime | None = None) -> Found:
+    """Every record that matches ``rule``'s condition now, as cheap rows (no text yet)."""
     return MATCHERS[rule.condition](rule, now or timezone.now())
+
+
+def matches_for(rule: AlertRule, now: datetime | None = None) -> list[Match]:
+    """Every record that matches ``rule``'s condition now, described (no alert is written)."""
+    found = find(rule, now)
+    return [found.describe(row) for row in found.rows]
 
 
 # --- evaluation -----------------------------------------------------------------------------
@@ -411,14 +465,16 @@ class Evaluation:
 
 def evaluate_rule(rule: AlertRule, now: datetime | None = None, *, send: bool = True) -> Evaluation:
     """Raise the alerts of ``rule``'s new matches, clear those whose record stopped matching,
-    and (after commit) send the new ones. A fixed number of queries whatever the matches."""
+    and (after commit) send the new ones. A fixed number of queries whatever the matches; the
+    alert text is written for the new matches only."""
     now = now or timezone.now()
-    matches = {match.subject: match for match in matches_for(rule, now)}
+    found = find(rule, now)
+    rows = {found.subject(row): row for row in found.rows}
     with transaction.atomic():
         open_alerts = dict(
             Alert.objects.filter(rule=rule, cleared_at__isnull=True).values_list("subject", "pk")
         )
-        fresh = [match for subject, match in matches.items() if subject not in open_alerts]
+        fresh = [found.describe(row) for subject, row in rows.items() if subject not in open_alerts]
         raised: list[int] = []
         if fresh:
             Alert.objects.bulk_create(
@@ -446,7 +502,7 @@ def evaluate_rule(rule: AlertRule, now: datetime | None = None, *, send: bool = 
             )
         cleared = 0
         if rule.condition not in NEVER_CLEARED:
-            gone = [pk for subject, pk in open_alerts.items() if subject not in matches]
+            gone = [pk for subject, pk in open_alerts.items() if subject not in rows]
             if gone:
                 cleared = Alert.objects.filter(pk__in=gone, cleared_at__isnull=True).update(
                     cleared_at=now
@@ -530,14 +586,18 @@ def send_alerts(alert_ids: list[int]) -> int:
     told = 0
     audience = recipients_of(alerts)
     for alert in alerts:
-        email = alert.rule.channel == AlertChannel.EMAIL
+        # The rule's channel is the default; a person's preference for the condition's topic
+        # overrides email and digest, never a bell-only rule.
+        channel = alert.rule.channel
         told += notify(
             f"alert:{alert.pk}",
             audience[alert.pk],
             title=alert.title,
             url=alert.url,
             body=f"{alert.why}. {alert.action}.",
-            email_template="prm/email/notification" if email else None,
+            email_template=None if channel == AlertChannel.IN_APP else "prm/email/notification",
+            topic=f"alert:{alert.rule.condition}",
+            default_mode=EmailMode.DIGEST if channel == AlertChannel.DIGEST else EmailMode.INSTANT,
         )
     return told
 

@@ -463,6 +463,7 @@ def notify_reviews(review_ids: list[int]) -> int:
             title=f"{review.account.name}: the {label} review is ready",
             url=url,
             body="Add your comments and check next quarter's proposed goals.",
+            topic="reviews",
         )
         if not review.account.is_blocked:
             sent += notify(
@@ -472,6 +473,7 @@ def notify_reviews(review_ids: list[int]) -> int:
                 url=url,
                 body="Goals vs actuals, highlights and next quarter's proposed goals. "
                 "Please read and acknowledge it.",
+                topic="reviews",
             )
     return sent
 
@@ -498,6 +500,7 @@ def notify_review_acknowledged(review_id: int) -> int:
         title=f"{review.account.name} acknowledged the {label} review",
         url=reverse("analytics:review", args=[review.pk]),
         body=f"{who or review.acknowledged_by.email} acknowledged it.",
+        topic="reviews",
     )
 
 

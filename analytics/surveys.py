@@ -368,6 +368,7 @@ def _tell(invitation, *, kind: str, now) -> int:
             "question_count": invitation.question_count,
             "expires_at": expires,
         },
+        topic="surveys",
     )
 
 

@@ -11,8 +11,6 @@ from analytics.models import Goal, GoalStatus
 from partners.models import Contact, PortalAccess
 from prm.notifications import notify
 
-RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
-
 
 @shared_task(name="analytics.refresh_scores", ignore_result=True)
 def refresh_scores(period: str | None = None) -> int:
@@ -33,7 +31,7 @@ def refresh_account_scores(account_ids: list[int]) -> int:
     return written
 
 
-@shared_task(name="analytics.notify_goal", ignore_result=True, **RETRY)
+@shared_task(name="analytics.notify_goal", ignore_result=True)
 def notify_goal(goal_id: int, kind: str, stamp: str = "") -> int:
     """Tell the other side about a goal: a proposal goes to the account's manager (or, with none,
     the admins); a goal set or agreed goes to the account's partner admins. Once per change
@@ -68,7 +66,14 @@ def notify_goal(goal_id: int, kind: str, stamp: str = "") -> int:
         title = "Goal agreed" if kind == "accepted" else "New goal from your manager"
         url = reverse("analytics:goals") + query
         body = what + (f". {goal.note}" if goal.note else ".")
-    return notify(f"goal-{kind}:{goal.pk}:{stamp}", recipients, title=title, url=url, body=body)
+    return notify(
+        f"goal-{kind}:{goal.pk}:{stamp}",
+        recipients,
+        title=title,
+        url=url,
+        body=body,
+        topic="goals",
+    )
 
 
 # --- alert rules (issue 6) ----------------------------------------------------------------------
@@ -94,7 +99,7 @@ def evaluate_alerts_for(condition: str) -> int:
     return sum(len(alerts.evaluate_rule(rule).raised) for rule in rules)
 
 
-@shared_task(name="analytics.send_alerts", ignore_result=True, **RETRY)
+@shared_task(name="analytics.send_alerts", ignore_result=True)
 def send_alerts(alert_ids: list[int]) -> int:
     """Tell the audience of newly raised alerts; once per alert (the bell's key)."""
     from analytics import alerts
@@ -123,7 +128,7 @@ def remind_survey_non_responders() -> int:
     return surveys.remind_non_responders()
 
 
-@shared_task(name="analytics.survey_after_deal_won", ignore_result=True, **RETRY)
+@shared_task(name="analytics.survey_after_deal_won", ignore_result=True)
 def survey_after_deal_won(opportunity_ids: list[int]) -> int:
     """Enqueued by name from deals when deals are won (deals does not import analytics)."""
     from analytics import surveys
@@ -131,7 +136,7 @@ def survey_after_deal_won(opportunity_ids: list[int]) -> int:
     return surveys.survey_after_deal_won(opportunity_ids)
 
 
-@shared_task(name="analytics.survey_after_course_completed", ignore_result=True, **RETRY)
+@shared_task(name="analytics.survey_after_course_completed", ignore_result=True)
 def survey_after_course_completed(enrollment_ids: list[int]) -> int:
     """Enqueued by name from training when enrollments are completed."""
     from analytics import surveys
@@ -139,7 +144,7 @@ def survey_after_course_completed(enrollment_ids: list[int]) -> int:
     return surveys.survey_after_course_completed(enrollment_ids)
 
 
-@shared_task(name="analytics.send_survey_invitations", ignore_result=True, **RETRY)
+@shared_task(name="analytics.send_survey_invitations", ignore_result=True)
 def send_survey_invitations(invitation_ids: list[int]) -> int:
     """The invitation email (HTML and text) and bell entry with the personal link, once each."""
     from analytics import surveys
@@ -147,7 +152,7 @@ def send_survey_invitations(invitation_ids: list[int]) -> int:
     return surveys.send_invitations(invitation_ids)
 
 
-@shared_task(name="analytics.send_survey_reminders", ignore_result=True, **RETRY)
+@shared_task(name="analytics.send_survey_reminders", ignore_result=True)
 def send_survey_reminders(invitation_ids: list[int]) -> int:
     """The reminder email of each invitation claimed by ``remind_survey_non_responders``."""
     from analytics import surveys
@@ -170,7 +175,7 @@ def create_quarter_reviews(quarter: str | None = None) -> int:
     return reviews.create_quarter_reviews(quarter)
 
 
-@shared_task(name="analytics.notify_reviews", ignore_result=True, **RETRY)
+@shared_task(name="analytics.notify_reviews", ignore_result=True)
 def notify_reviews(review_ids: list[int]) -> int:
     """Tell the manager (or the admins) and the partner admins about new reviews, once each."""
     from analytics import reviews
@@ -178,7 +183,7 @@ def notify_reviews(review_ids: list[int]) -> int:
     return reviews.notify_reviews(review_ids)
 
 
-@shared_task(name="analytics.notify_review_acknowledged", ignore_result=True, **RETRY)
+@shared_task(name="analytics.notify_review_acknowledged", ignore_result=True)
 def notify_review_acknowledged(review_id: int) -> int:
     """Tell the manager (or the admins) that the partner acknowledged its review."""
     from analytics import reviews

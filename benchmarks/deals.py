@@ -457,8 +457,9 @@ def tasks_counted(counter: dict):
 
     original = prm.tasks._publish
 
-    def publish(name, args, kwargs):
-        counter[name] = counter.get(name, 0) + 1
+    def publish(pending):
+        counter[pending.task_name] = counter.get(pending.task_name, 0) + 1
+        prm.tasks.PendingTask.objects.filter(pk=pending.pk).delete()  # as a publish does
         return True
 
     prm.tasks._publish = publish

@@ -10,10 +10,9 @@ from django.utils.formats import date_format
 
 from deals import services
 from deals.models import LeadEvent, LeadStatus
+from deals.topics import registration_topic
 from partners.models import Contact, PortalAccess
 from prm.notifications import notify
-
-RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(name="deals.return_overdue_leads", ignore_result=True)
@@ -36,7 +35,7 @@ def _lead_context(event: LeadEvent) -> tuple[str, dict]:
     return url, {**context, "lead_url": settings.PRM_BASE_URL + url}
 
 
-@shared_task(name="deals.notify_leads_assigned", ignore_result=True, **RETRY)
+@shared_task(name="deals.notify_leads_assigned", ignore_result=True)
 def notify_leads_assigned(event_ids: list[int]) -> int:
     """Tell each account's partner admins that a lead is waiting for them (bell and email, once
     per assignment). Returns how many bell entries were new."""
@@ -64,11 +63,12 @@ def notify_leads_assigned(event_ids: list[int]) -> int:
             body=body,
             email_template="deals/email/lead_assigned",
             context=context,
+            topic="leads.assigned",
         )
     return created
 
 
-@shared_task(name="deals.notify_leads_returned", ignore_result=True, **RETRY)
+@shared_task(name="deals.notify_leads_returned", ignore_result=True)
 def notify_leads_returned(event_ids: list[int]) -> int:
     """Tell each account's partner manager that their partner turned a lead down or let it
     lapse, and where the lead is now (bell and email, once per return)."""
@@ -100,6 +100,7 @@ def notify_leads_returned(event_ids: list[int]) -> int:
             url=url,
             body=body,
             email_template="deals/email/lead_returned",
+            topic="leads.returned",
             context={**context, "lapsed": lapsed, "rerouted": rerouted},
         )
     return created
@@ -169,7 +170,7 @@ PARTNER_REGISTRATION_KINDS = frozenset(
 VENDOR_REGISTRATION_KINDS = frozenset({"submitted", "extension_requested"})
 
 
-@shared_task(name="deals.notify_registration", ignore_result=True, **RETRY)
+@shared_task(name="deals.notify_registration", ignore_result=True)
 def notify_registration(event_id: int, kind: str = "") -> int:
     """Tell the right people about a registration's step: its manager (or, with none, the
     admins) when it is submitted or an extension is asked for; the person who registered it and
@@ -177,7 +178,7 @@ def notify_registration(event_id: int, kind: str = "") -> int:
     return _notify_registration_events([event_id], kind)
 
 
-@shared_task(name="deals.notify_registrations", ignore_result=True, **RETRY)
+@shared_task(name="deals.notify_registrations", ignore_result=True)
 def notify_registrations(event_ids: list[int], kind: str = "") -> int:
     """``notify_registration`` for a batch of events (the expiry and warning runs): each event
     once, under its own key, so that a re-run tells nobody twice. Returns the new bell entries."""
@@ -254,5 +255,6 @@ def _notify_registration_events(event_ids, kind: str = "") -> int:
             title=title,
             body=body,
             url=_registration_url(registration.pk),
+            topic=registration_topic(event_kind),
         )
     return created

@@ -8,11 +8,10 @@ from django.utils import timezone
 
 from partners.models import AuditEntry, Invitation
 from prm.mail import send_once
+from prm.notifications import notify
 
-RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
-
-@shared_task(name="partners.send_invitation", ignore_result=True, **RETRY)
+@shared_task(name="partners.send_invitation", ignore_result=True)
 def send_invitation(invitation_id: int, token: str) -> bool:
     invitation = (
         Invitation.objects.select_related("contact__account", "invited_by")
@@ -37,7 +36,7 @@ def send_invitation(invitation_id: int, token: str) -> bool:
     return sent
 
 
-@shared_task(name="partners.notify_account_status_change", ignore_result=True, **RETRY)
+@shared_task(name="partners.notify_account_status_change", ignore_result=True)
 def notify_account_status_change(audit_entry_id: int) -> bool:
     """Tell the account's manager (or, with none assigned, the admins) that its status changed."""
     entry = (
@@ -49,24 +48,29 @@ def notify_account_status_change(audit_entry_id: int) -> bool:
         return False
     account = entry.account
     if account.manager_id and account.manager.is_active:
-        recipients = [account.manager.email]
+        recipients = [account.manager]
     else:
         recipients = list(
-            get_user_model()
-            .objects.filter(is_superuser=True, is_active=True)
-            .values_list("email", flat=True)
+            get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("pk")
         )
     old_label, new_label = entry.changes.get("status", ["", account.get_status_display()])
-    return send_once(
-        f"account-status:{entry.pk}",
-        to=recipients,
-        template_prefix="partners/email/account_status",
-        context={
-            "account": account,
-            "old_status_label": old_label,
-            "new_status_label": new_label,
-            "actor": entry.actor,
-            "account_url": settings.PRM_BASE_URL + reverse("partners:partner", args=[account.pk]),
-            "blocked": account.is_blocked,
-        },
+    context = {
+        "account": account,
+        "old_status_label": old_label,
+        "new_status_label": new_label,
+        "actor": entry.actor,
+        "account_url": settings.PRM_BASE_URL + reverse("partners:partner", args=[account.pk]),
+        "blocked": account.is_blocked,
+    }
+    # Through the bell: each person's own email (or digest entry, or nothing) as they chose.
+    return bool(
+        notify(
+            f"account-status:{entry.pk}",
+            recipients,
+            title=f"{account.name} is now {new_label.lower()}",
+            url=reverse("partners:partner", args=[account.pk]),
+            email_template="partners/email/account_status",
+            context=context,
+            topic="partners.account_status",
+        )
     )

@@ -3,13 +3,20 @@ custom fields."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Exists, JSONField, OuterRef, Q
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from prm.access import partner_contact
@@ -17,12 +24,13 @@ from prm.models import (
     PARTNER_MANAGERS_GROUP,
     CustomField,
     CustomFieldType,
+    FailedTask,
     Notification,
     PendingTask,
     SentMessage,
     User,
 )
-from prm.tasks import resend_pending_tasks
+from prm.tasks import enqueue, resend_pending_tasks
 
 
 class ReadOnlyAdminMixin:
@@ -216,6 +224,175 @@ class PendingTaskAdmin(admin.ModelAdmin):
                 f"{left} task(s) still waiting: the broker refused them again (see the error).",
                 messages.WARNING,
             )
+
+
+# --- failed tasks: what the workers gave up on, for admins to read and re-run ------------------
+
+
+def rerun_failed_tasks(*, actor, ids) -> tuple[list[FailedTask], list[str]]:
+    """Send the failed tasks ``ids`` not re-run yet to the workers again, with their arguments,
+    after the commit; each is re-run once (a failing re-run is recorded as a new failure).
+
+    Returns the tasks re-sent and a problem per task that was not (already re-run, unknown).
+    """
+    from prm.celery import app
+
+    app.loader.import_default_modules()  # every app's tasks, as the workers know them
+    problems = []
+    with transaction.atomic():
+        chosen = FailedTask.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        rerun = []
+        for failed in chosen:
+            if failed.rerun_at is not None:
+                problems.append(f"{failed.task_name} [{failed.task_id}] was already re-run.")
+            elif failed.task_name not in app.tasks:
+                problems.append(f"{failed.task_name} is not a task any more: not re-run.")
+            else:
+                rerun.append(failed)
+        FailedTask.objects.filter(pk__in=[failed.pk for failed in rerun]).update(
+            rerun_at=timezone.now(), rerun_by=actor
+        )
+        for failed in rerun:
+            enqueue(failed.task_name, *failed.args, **failed.kwargs)
+    return rerun, problems
+
+
+class RerunStateFilter(admin.SimpleListFilter):
+    title = "re-run"
+    parameter_name = "rerun"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not re-run yet"), ("yes", "Re-run")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(rerun_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(rerun_at__isnull=False)
+        return queryset
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tasks that failed for good (a permanent error, or their retries spent), for admins only;
+    an admin re-runs them with the same arguments once the cause is fixed."""
+
+    list_display = (
+        "task_name",
+        "exception",
+        "short_message",
+        "failed_at",
+        "retries",
+        "rerun_state",
+    )
+    list_filter = (RerunStateFilter, "task_name", "exception", "failed_at")
+    list_select_related = ("rerun_by",)
+    search_fields = ("task_id", "task_name", "exception", "message")
+    date_hierarchy = "failed_at"
+    ordering = ("-failed_at", "-pk")
+    show_full_result_count = False
+    fields = (
+        "task_name",
+        "task_id",
+        "arguments",
+        "exception",
+        "message",
+        "retries",
+        "failed_at",
+        "rerun_state",
+        "traceback_text",
+    )
+    readonly_fields = fields
+    actions = ["rerun_selected"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_rerun_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        rerun = path(
+            "<path:object_id>/rerun/",
+            self.admin_site.admin_view(self.rerun_view),
+            name="{}_{}_rerun".format(*info),
+        )
+        return [rerun, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        waiting = FailedTask.objects.filter(rerun_at__isnull=True).count()
+        if waiting:
+            subtitle = f"{waiting} failed task(s) not re-run yet"
+            extra_context = {"subtitle": subtitle, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {"can_rerun": self.has_rerun_permission(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="message")
+    def short_message(self, failed):
+        return Truncator(failed.message).chars(80)
+
+    @admin.display(description="re-run")
+    def rerun_state(self, failed):
+        if failed.rerun_at is None:
+            return "Not re-run yet"
+        when = timezone.localtime(failed.rerun_at).strftime("%Y-%m-%d %H:%M")
+        return f"Re-run {when} by {failed.rerun_by or 'a deleted user'}"
+
+    @admin.display(description="arguments")
+    def arguments(self, failed):
+        text = json.dumps({"args": failed.args, "kwargs": failed.kwargs}, indent=2)
+        return format_html("<pre>{}</pre>", text)
+
+    @admin.display(description="traceback")
+    def traceback_text(self, failed):
+        return format_html("<pre>{}</pre>", failed.traceback or "(none)")
+
+    @admin.action(description="Re-run selected tasks", permissions=["rerun"])
+    def rerun_selected(self, request, queryset):
+        self._rerun(request, list(queryset.values_list("pk", flat=True)))
+
+    def rerun_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_rerun_permission(request):
+            raise PermissionDenied
+        failed = self.get_object(request, object_id)
+        if failed is None:
+            raise Http404("No such failed task.")
+        self._rerun(request, [failed.pk])
+        change = reverse("admin:prm_failedtask_change", args=[failed.pk])
+        return HttpResponseRedirect(change)
+
+    def _rerun(self, request, ids):
+        rerun, problems = rerun_failed_tasks(actor=request.user, ids=ids)
+        if rerun:
+            self.message_user(
+                request, f"Re-sent {len(rerun)} task(s) to the workers.", messages.SUCCESS
+            )
+        for problem in problems:
+            self.message_user(request, problem, messages.WARNING)
+
+
+_site_app_list = admin.site.get_app_list
+
+
+def _app_list_counting_failed_tasks(request, app_label=None):
+    """The admin's app list, with the number of failed tasks not re-run yet next to them."""
+    app_list = _site_app_list(request, app_label)
+    for app in app_list:
+        for entry in app["models"]:
+            if entry.get("model") is FailedTask:
+                waiting = FailedTask.objects.filter(rerun_at__isnull=True).count()
+                if waiting:
+                    entry["name"] = f"{entry['name']} ({waiting} not re-run)"
+    return app_list
+
+
+admin.site.get_app_list = _app_list_counting_failed_tasks
 
 
 @admin.register(SentMessage)

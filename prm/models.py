@@ -104,12 +104,25 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The topic the person's email preference is read for (prm.notifications.TOPICS).
+    topic = models.CharField(max_length=60, blank=True)
+    # Waiting for the person's daily digest email (their preference for this topic is "digest");
+    # digested_at is set when the digest that carried it was sent.
+    in_digest = models.BooleanField(default=False)
+    digested_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"]),
+            models.Index(
+                fields=["user", "created_at"],
+                condition=models.Q(in_digest=True, digested_at__isnull=True),
+                name="notification_digest_due",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_key")
         ]
@@ -187,3 +200,64 @@ class CustomField(models.Model):
     @property
     def options(self) -> list[str]:
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class EmailMode(models.TextChoices):
+    INSTANT = "instant", "Email each one"
+    DIGEST = "digest", "Daily digest"
+    OFF = "off", "No email (bell only)"
+
+
+class NotificationPreference(models.Model):
+    """How one person wants the emails of one topic; no row means the topic's default."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    topic = models.CharField(max_length=60)
+    mode = models.CharField(max_length=10, choices=EmailMode.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "topic"], name="preference_once_per_topic")
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.topic}: {self.get_mode_display()}"
+
+
+class FailedTask(models.Model):
+    """A task that failed for good (its retries spent): shown to admins, who can re-run it."""
+
+    task_id = models.CharField(max_length=64, unique=True)
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    exception = models.CharField(max_length=200)
+    message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    failed_at = models.DateTimeField(auto_now_add=True)
+    rerun_at = models.DateTimeField(null=True, blank=True)
+    rerun_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-failed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.task_name} failed {self.failed_at:%Y-%m-%d %H:%M}: {self.exception}"
+
+
+class SchedulerLease(models.Model):
+    """Which beat process may send the schedule: one holder at a time, renewed while it runs,
+    taken over by a standby once it expires (a second beat started by mistake sends nothing)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}"

@@ -109,9 +109,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # One cache for every web process: login rate limits must count across all of them.
+    # prm.cache: a Redis that is down is an empty cache (short timeouts), never a failed page.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "prm.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "openprm",
         }
@@ -142,7 +143,11 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler that sends only while it holds the "beat" lease: a
+# second beat started by mistake stands by (prm/beat.py). Used by `beat` and `worker -B` alike.
+CELERY_BEAT_SCHEDULER = "prm.beat:LeasedScheduler"
+# How long the lease lasts unless renewed: how soon a standby beat takes over from one that died.
+PRM_BEAT_LEASE_SECONDS = env.int("PRM_BEAT_LEASE_SECONDS", default=60)
 # Installed into django-celery-beat's tables on beat start; admins edit them there.
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-tasks": {"task": "prm.resend_pending_tasks", "schedule": 60.0},
@@ -170,6 +175,8 @@ CELERY_BEAT_SCHEDULE = {
     # Quarterly reviews: hourly, not a local-time crontab (beat keeps UTC); the task reviews the
     # last complete quarter in TIME_ZONE, once per account (unique), catching up missed runs.
     "create-quarter-reviews": {"task": "analytics.create_quarter_reviews", "schedule": 3600.0},
+    # The daily digest emails: hourly; each person's goes once per local day at PRM_DIGEST_HOUR.
+    "send-digests": {"task": "prm.send_digests", "schedule": 3600.0},
 }
 # A request must never hang on a dead broker: fail fast, prm.tasks keeps the work.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -179,7 +186,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
-        "visibility_timeout": 3600,
+        # A task a killed worker had taken is delivered again after this many seconds.
+        "visibility_timeout": env.int("PRM_BROKER_VISIBILITY_TIMEOUT", default=3600),
     }
 
 # --- Email -----------------------------------------------------------------------------------
@@ -190,6 +198,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_NAME = env.str("PRM_SITE_NAME", default="OpenPRM")
 # Absolute address of the portal, for links in emails sent by workers (no request there).
 PRM_BASE_URL = env.str("PRM_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The local hour (in TIME_ZONE) from which the daily digest emails go out.
+PRM_DIGEST_HOUR = env.int("PRM_DIGEST_HOUR", default=8)
 
 # --- Authentication --------------------------------------------------------------------------
 AUTH_USER_MODEL = "prm.User"

@@ -19,6 +19,22 @@ urlpatterns = [
     path("notifications/menu/", views.notification_menu, name="notifications_menu"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    # email preferences: signed in, and at the signed links of every email (no sign-in)
+    path(
+        "account/email-preferences/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
+    path(
+        "email/preferences/<str:token>/",
+        views.notification_preferences_signed,
+        name="notification_preferences_signed",
+    ),
+    path(
+        "email/unsubscribe/<str:token>/",
+        views.notification_unsubscribe,
+        name="notification_unsubscribe",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("partners.urls")),

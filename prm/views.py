@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_filters.views import FilterView
 from django_htmx.http import HttpResponseClientRedirect
@@ -209,3 +210,130 @@ def notifications_read_all(request):
     if marked:
         messages.success(request, f"Marked {marked} notification{pluralize(marked)} as read.")
     return redirect(_list_or(request.POST.get("next", "")))
+
+
+# --- email preferences: signed in, at the signed link of an email, and one-click unsubscribe ----
+
+
+def _link_refused(request, *, title: str, text: str, status: int):
+    return render(
+        request,
+        "prm/notification_link_refused.html",
+        {"title": title, "text": text},
+        status=status,
+    )
+
+
+def _person_of_link(request, token: str, *, salt: str):
+    """(the person, their data) a link of an email is for, or (None, a refusal page)."""
+    from django.contrib.auth import get_user_model
+    from django.core import signing
+
+    from prm.mail import read_token
+
+    try:
+        data = read_token(token, salt=salt)
+    except signing.SignatureExpired:
+        return None, _link_refused(
+            request,
+            title="This link has expired",
+            text="Links in our emails work for 90 days. Use the link of a newer email, or sign "
+            "in and open Email preferences from your account menu.",
+            status=410,
+        )
+    except signing.BadSignature:
+        return None, _link_refused(
+            request,
+            title="This link is not valid",
+            text="It may have been cut short when it was copied. Use the link in the email "
+            "as it is, or sign in and open Email preferences from your account menu.",
+            status=400,
+        )
+    person = get_user_model().objects.filter(pk=data["u"], is_active=True).first()
+    if person is None:
+        return None, _link_refused(
+            request,
+            title="This link is not valid",
+            text="The account it was sent to no longer exists.",
+            status=400,
+        )
+    if request.user.is_authenticated and request.user.pk != person.pk:
+        return None, _link_refused(
+            request,
+            title="This link is for someone else",
+            text="You are signed in as another person. Sign out to use it, or change your own "
+            "email preferences from your account menu.",
+            status=403,
+        )
+    return person, data
+
+
+def _email_preferences(request, person, *, token: str = ""):
+    from prm.forms import EmailPreferencesForm
+    from prm.models import NotificationPreference
+    from prm.notifications import topics_for
+
+    saved = dict(NotificationPreference.objects.filter(user=person).values_list("topic", "mode"))
+    form = EmailPreferencesForm(
+        request.POST or None, user=person, topics=topics_for(person), saved=saved
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your email preferences are saved.")
+            return redirect(request.path)
+        messages.error(request, "Some choices are missing: see the topics marked below.")
+    return render(
+        request,
+        "prm/notification_preferences.html",
+        {"form": form, "person": person, "signed_link": bool(token)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    """Which emails this person gets: per topic, instant, in the daily digest, or none."""
+    return _email_preferences(request, request.user)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def notification_preferences_signed(request, token):
+    """The same form at the signed link in every email: no sign-in, only that person's."""
+    from prm.mail import PREFERENCES_SALT
+
+    person, refusal = _person_of_link(request, token, salt=PREFERENCES_SALT)
+    if person is None:
+        return refusal
+    return _email_preferences(request, person, token=token)
+
+
+@csrf_exempt  # mail clients POST here (RFC 8058); the signed token is the credential
+@never_cache
+@require_http_methods(["GET", "POST"])
+def notification_unsubscribe(request, token):
+    """``List-Unsubscribe``: a POST turns off the email of that email's topics for its person;
+    a GET (a person following the link, or a scanner prefetching it) only asks to confirm."""
+    from prm.forms import turn_off
+    from prm.mail import UNSUBSCRIBE_SALT, preferences_token
+    from prm.notifications import get_topic
+
+    person, data = _person_of_link(request, token, salt=UNSUBSCRIBE_SALT)
+    if person is None:
+        return data
+    topics = [topic for code in data.get("t") or [] if (topic := get_topic(code))]
+    if request.method == "POST" and topics:
+        turn_off(person, [topic.code for topic in topics])
+    return render(
+        request,
+        "prm/notification_unsubscribe.html",
+        {
+            "person": person,
+            "topics": topics,
+            "done": request.method == "POST",
+            "preferences_url": reverse(
+                "notification_preferences_signed", args=[preferences_token(person)]
+            ),
+        },
+    )

@@ -200,6 +200,17 @@ def celery_eager():
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
+@pytest.fixture(autouse=True)
+def broker_breaker_closed():
+    """A test that makes the broker fail opens ``prm.tasks``' circuit breaker (publishing is
+    skipped for a few seconds); the next test starts with it closed."""
+    from prm.tasks import broker_breaker
+
+    broker_breaker.reset()
+    yield
+    broker_breaker.reset()
+
+
 @dataclass
 class LiveWorker:
     process: subprocess.Popen
@@ -321,6 +332,87 @@ def live_worker(transactional_db, tmp_path):
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = saved
         _stop_process_group(process)
+        _forget_redis_queue(queue)
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start Celery workers on demand (``services`` tests that stop or kill one mid-task).
+
+    ``start_worker(env={...}, module=...)`` starts a worker like ``live_worker``'s on one queue
+    of this test (the same queue for every worker it starts, so a message one worker took is
+    redelivered to the next), waits until it consumes and returns its ``LiveWorker``. ``module``
+    replaces ``celery -A prm`` with ``python -m <module>`` (a test-only entry point that patches
+    something and then runs the worker with the same arguments); ``pool="prefork"`` runs tasks
+    in a child process, as production does (a solo worker blocked in a task acknowledges
+    nothing, whatever ``acks_late`` says). Every worker it started is
+    stopped, and the queue removed from Redis, at the end of the test.
+    """
+    from django.db import connection
+
+    from prm.celery import app
+
+    queue = f"openprm-test-{uuid.uuid4().hex[:12]}"
+    started: list[LiveWorker] = []
+    saved = app.conf.task_always_eager, app.conf.task_default_queue
+
+    def start(
+        *, env: dict | None = None, module: str | None = None, pool: str = "solo"
+    ) -> LiveWorker:
+        log_path = tmp_path / f"worker-{len(started) + 1}.log"
+        arguments = [
+            "worker",
+            f"--pool={pool}",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}-{len(started) + 1}@localhost",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        command = (
+            [sys.executable, "-m", module]
+            if module
+            else [sys.executable, "-m", "celery", "-A", "prm"]
+        )
+        full_env = {
+            **os.environ,
+            "DATABASE_URL": database_url(connection.settings_dict),
+            "EMAIL_URL": "consolemail://",
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                command + arguments,
+                cwd=ROOT,
+                env=full_env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+            )
+        worker = LiveWorker(process=process, queue=queue, log_path=log_path)
+        started.append(worker)
+        deadline = time.monotonic() + 60
+        while " ready." not in worker.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{worker.log()}", pytrace=False)
+            time.sleep(0.2)
+        app.conf.task_always_eager = False
+        app.conf.task_default_queue = queue
+        return worker
+
+    try:
+        yield start
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = saved
+        for worker in started:
+            if worker.process.poll() is None:
+                _stop_process_group(worker.process)
         _forget_redis_queue(queue)
 
 

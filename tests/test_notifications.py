@@ -1,4 +1,4 @@
-"""The bell: notify() makes one entry per person and one email, once per key; the top bar shows
+"""The bell: notify() makes one entry per person and one email each, once per key; the top bar shows
 the unread count; opening one marks it read and goes to its page (never off-site); read-all
 touches only the reader's own; nobody reaches another person's notification."""
 
@@ -43,7 +43,7 @@ def a_note(user, n=1, *, url="/leads/", read=False, **fields):
 # --- notify() --------------------------------------------------------------------------------
 
 
-def test_notify_gives_each_active_person_one_entry_and_sends_one_email(world):
+def test_notify_gives_each_active_person_one_entry_and_their_own_email(world):
     people = [world.partner_admin_a, world.member_a, world.manager]
     new = notify(
         "registration-approved:1",
@@ -54,9 +54,10 @@ def test_notify_gives_each_active_person_one_entry_and_sends_one_email(world):
     )
     assert new == 3
     assert Notification.objects.filter(key="registration-approved:1").count() == 3
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 3
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(user.email for user in people)
+    assert all(len(m.to) == 1 for m in mail.outbox)
     message = mail.outbox[0]
-    assert sorted(message.to) == sorted(user.email for user in people)
     assert message.subject == "Registration approved: Acme"
     assert "Protected until 30 June." in message.body
     assert "/registrations/1/" in message.body
@@ -70,7 +71,7 @@ def test_notify_twice_adds_nothing_and_sends_nothing_more(world):
     notify("lead-assigned:7", people, title="New lead", url="/leads/7/")
     notify("lead-assigned:7", people, title="New lead", url="/leads/7/")
     assert Notification.objects.filter(key="lead-assigned:7").count() == 2
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 2
 
 
 def test_notify_skips_inactive_people(world):

@@ -52,8 +52,10 @@ from partners.models import (
     Workspace,
 )
 from partners.services import record
+from prm.mail import preferences_token, unsubscribe_token
 from prm.models import (
     CustomField,
+    FailedTask,
     Notification,
     PendingTask,
     SentMessage,
@@ -201,6 +203,12 @@ ADMIN_ROWS = {
         user=make_user("bell-sample@vendor.example"), key="matrix", title="Matrix"
     ),
     "prm.pendingtask": lambda: PendingTask.objects.create(task_name="partners.send_invitation"),
+    "prm.failedtask": lambda: FailedTask.objects.create(
+        task_id="matrix-failed-task",
+        task_name="prm.resend_pending_tasks",
+        exception="OSError",
+        message="Connection refused",
+    ),
     "prm.sentmessage": lambda: SentMessage.objects.create(key="matrix-sample"),
     "prm.customfield": lambda: CustomField.objects.create(
         target="deals.lead", label="Matrix field", key="matrix_field", field_type="text"
@@ -887,6 +895,20 @@ CASES: dict[str, Case] = {
         kwargs=notification_of_partner_admin_a,
         why="One person's notification: anybody else gets 404, whatever their role.",
     ),
+    "notification_preferences": Case(
+        everyone(200, anonymous=LOGIN), why="Each person's own email preferences."
+    ),
+    "notification_preferences_signed": Case(
+        everyone(403, anonymous=200, member_a=200),
+        kwargs=lambda w: {"token": preferences_token(w.member_a)},
+        why="The signed link of an email works signed out and for its person; anyone else "
+        "signed in: 403, without learning whose it is.",
+    ),
+    "notification_unsubscribe": Case(
+        everyone(403, anonymous=200, member_a=200),
+        kwargs=lambda w: {"token": unsubscribe_token(w.member_a, ["surveys"])},
+        why="List-Unsubscribe: the GET only asks to confirm; the signed token is the credential.",
+    ),
     # --- partners -----------------------------------------------------------------------------
     "partners:portal_home": Case(
         everyone(200, anonymous=LOGIN, **dict.fromkeys(INTERNAL, Redirect("home"))),
@@ -1379,6 +1401,12 @@ CASES: dict[str, Case] = {
         everyone(ADMIN_LOGIN, admin=200),
         kwargs=lambda w: {"id": w.admin_rows["prm.user"]},
         why="UserAdmin's own extra view: setting someone's password is for admins only.",
+    ),
+    "admin:prm_failedtask_rerun": Case(
+        everyone(ADMIN_LOGIN, admin=REDIRECT),
+        kwargs=lambda w: {"object_id": w.admin_rows["prm.failedtask"]},
+        method="POST",
+        why="FailedTaskAdmin's re-run button: admins only, back to the task's page.",
     ),
     "admin/(?P<url>.*)$": Case(
         everyone(ADMIN_LOGIN, admin=404), path=lambda w: "/admin/no-such-page/"

@@ -337,6 +337,43 @@ def test_notification_pages_cost_the_same_with_10_and_200_notifications(
     assert not [q for q in big if "COUNT(" in q.upper()], "no exact COUNT(*) on a page view"
 
 
+# --- email preferences: the same count with 5 and 50 saved choices ----------------------------
+
+
+def grow_preferences(user, count: int, *, start: int = 0) -> None:
+    from prm.models import NotificationPreference
+
+    NotificationPreference.objects.bulk_create(
+        NotificationPreference(user=user, topic=f"grown.topic{i}", mode="off")
+        for i in range(start, start + count)
+    )
+
+
+@pytest.mark.parametrize("persona", ["partner_admin_a", "manager", "signed link"])
+def test_email_preferences_cost_the_same_with_5_and_50_saved_choices(
+    client, world, persona, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    from prm.mail import preferences_token
+
+    if persona == "signed link":
+        user = world.member_a
+        url = reverse("notification_preferences_signed", args=[preferences_token(user)])
+    else:
+        user = getattr(world, persona)
+        login_as(client, user)
+        url = reverse("notification_preferences")
+    grow_preferences(user, 5)
+    _request(client, url)  # warm-up
+    small, _ = _request(client, url)
+    grow_preferences(user, 45, start=5)
+    with django_assert_max_num_queries(6):
+        big, body = _request(client, url)
+    assert "Email preferences" in body
+    assert len(big) == len(small), "\n".join(["queries differ with more rows:", *big])
+
+
 # --- opportunities: the same count with 10 opportunities as with 200 ---------------------------
 
 

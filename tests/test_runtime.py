@@ -125,7 +125,7 @@ def test_database_and_redis_urls_switch_to_postgresql_and_redis():
     )
     assert mode["engine"] == "django.db.backends.postgresql"
     assert mode["broker"] == "redis://redis.invalid:6379/0"
-    assert mode["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert mode["cache"] == "prm.cache.ResilientRedisCache"  # RedisCache; Redis down: a miss
     assert mode["email"] == "django.core.mail.backends.smtp.EmailBackend"
 
 
@@ -207,9 +207,45 @@ def test_compose_app_environment_only_uses_variables_the_settings_read():
         assert environment["PRM_PRODUCTION"] == "true"
         unknown = set(environment) - known
         assert not unknown, f"{name}: settings.py does not read {sorted(unknown)}"
-    beat_command = " ".join(services["beat"]["command"])
-    assert "django_celery_beat.schedulers:DatabaseScheduler" in beat_command
+    beat_command = services["beat"]["command"]
+    assert beat_command[:4] == ["celery", "-A", "prm", "beat"]
+    # The scheduler comes from settings (the leased one), as for `worker -B`: no override here.
+    assert not {"-S", "--scheduler"} & set(beat_command), beat_command
     assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
+# --- one beat -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_embedded_beat_of_dev_py_runs_the_leased_scheduler_and_the_same_schedule():
+    # dev.py run starts `celery worker -B`: the worker's embedded beat must be the leased
+    # scheduler of the `beat` container (settings, no override), reading the same schedule.
+    from unittest import mock
+
+    from celery.worker.components import Beat
+    from django.conf import settings
+
+    from prm.beat import LeasedScheduler
+    from prm.celery import app
+
+    source = (ROOT / "dev.py").read_text()
+    assert '"worker", "-B"' in source
+    assert "--scheduler" not in source and '"-S"' not in source
+    # The worker's own code for -B, without starting a worker (its init closes the database's
+    # file descriptors): its defaults, then its Beat bootstep.
+    worker = app.WorkController.__new__(app.WorkController)
+    worker.app = app
+    worker.setup_defaults(beat=True, pool_cls="solo")
+    Beat(worker, beat=True).create(worker)
+    assert worker.scheduler == settings.CELERY_BEAT_SCHEDULER == "prm.beat:LeasedScheduler"
+    # Built, not started (no process runs); it must not close the test's own connection.
+    with mock.patch("django_celery_beat.schedulers.close_old_connections"):
+        scheduler = worker.beat.service.get_scheduler()
+    assert isinstance(scheduler, LeasedScheduler)
+    assert set(settings.CELERY_BEAT_SCHEDULE) <= set(scheduler.schedule)
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert scheduler.schedule[name].task == entry["task"]
 
 
 # --- lint -----------------------------------------------------------------------------------

@@ -316,6 +316,7 @@ def remind_expiring_certificates(*, today=None) -> int:
                 f"{format_date(certificate.expires_on, 'j F Y')}. "
                 "Take the course again to renew it."
             ),
+            topic="training.certificates",
         )
     return len(due)
 
@@ -627,5 +628,6 @@ def notify_enrolled(enrollment_ids) -> int:
             title=f"You are enrolled in {enrollment.course.title}"[:200],
             url=reverse("training:course", args=[enrollment.course.slug]),
             body=f"{who} enrolled you in {enrollment.course.title}. Start with the first lesson.",
+            topic="training.enrollments",
         )
     return sent
