@@ -218,8 +218,14 @@ def notifications_read_all(request):
 def _link_refused(request, *, title: str, text: str, status: int):
     return render(
         request,
-        "prm/notification_link_refused.html",
-        {"title": title, "text": text},
+        "prm/link_refused.html",
+        {
+            "title": title,
+            "text": text,
+            "next": reverse("notification_preferences"),
+            "next_label": "Your email preferences",
+            "sign_in_label": "Sign in to change your email preferences",
+        },
         status=status,
     )
 

@@ -274,7 +274,7 @@ def _forget_redis_queue(queue: str) -> None:
 
 
 @pytest.fixture
-def live_worker(transactional_db, tmp_path):
+def live_worker(start_worker):
     """A real ``celery worker`` process on the test database and Redis (``services`` tests).
 
     It consumes a queue of its own, and tasks sent from this process go to that queue, so no
@@ -283,56 +283,7 @@ def live_worker(transactional_db, tmp_path):
     so the follow-up tasks it enqueues (notifications) come back to it and it runs them itself:
     a test waits for their effects. Emails are printed to its log (``.log()``).
     """
-    from django.db import connection
-
-    from prm.celery import app
-
-    queue = f"openprm-test-{uuid.uuid4().hex[:12]}"
-    log_path = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "EMAIL_URL": "consolemail://",
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "prm",
-        "worker",
-        "--pool=solo",
-        "--loglevel=INFO",
-        "-Q",
-        queue,
-        "-n",
-        f"{queue}@localhost",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    saved = app.conf.task_always_eager, app.conf.task_default_queue
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, process_group=0
-        )
-    worker = LiveWorker(process=process, queue=queue, log_path=log_path)
-    try:
-        # Wait until it consumes: with Redis a message sent before the queue is bound is lost.
-        deadline = time.monotonic() + 60
-        while " ready." not in worker.log():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{worker.log()}", pytrace=False)
-            time.sleep(0.2)
-        app.conf.task_always_eager = False
-        app.conf.task_default_queue = queue
-        yield worker
-    finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = saved
-        _stop_process_group(process)
-        _forget_redis_queue(queue)
+    return start_worker()
 
 
 @pytest.fixture

@@ -32,8 +32,15 @@ def _refused(request, refusal: surveys.LinkRefused):
         survey = None
     return render(
         request,
-        "analytics/survey_refused.html",
-        {"title": title, "text": text, "reason": refusal.reason, "survey": survey},
+        "prm/link_refused.html",
+        {
+            "title": title,
+            "text": text,
+            "eyebrow": survey.title if survey is not None else "",
+            "next": reverse("home"),
+            "next_label": "Go to the portal",
+            "sign_in_label": "Sign in to the portal",
+        },
         status=status,
     )
 

@@ -232,3 +232,21 @@ def grow_world(world: World, *, accounts: int = 45, contacts: int = 45, logins: 
         for i in range(contacts)
     )
     sync_account_permissions([world.a.pk, world.b.pk, *(a.pk for a in created)])
+
+
+def submitted_registration(world: World, *, hours: float, company: str = "Globex", account=None):
+    """A deal registration of account A (or ``account``), submitted ``hours`` ago, waiting for
+    its manager's decision (written directly: tests of what happens to one that waits)."""
+    from deals.models import DealRegistration, RegistrationStatus
+
+    return DealRegistration.objects.create(
+        account=account or world.a,
+        created_by=world.member_a,
+        company=company,
+        contact_name="Pat Buyer",
+        contact_email=f"pat@{company.lower().replace(' ', '')}.example",
+        amount=1000,
+        expected_close_date=timezone.localdate() + timedelta(days=30),
+        status=RegistrationStatus.SUBMITTED,
+        submitted_at=timezone.now() - timedelta(hours=hours),
+    )

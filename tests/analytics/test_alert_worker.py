@@ -12,7 +12,7 @@ from analytics.models import Alert, AlertAudience, AlertChannel, AlertCondition,
 from analytics.tasks import evaluate_alert_rules
 from deals.models import DealRegistration, RegistrationStatus
 from prm.models import Notification
-from prm.testing.world import build_world
+from prm.testing.world import build_world, submitted_registration
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -45,17 +45,7 @@ def test_an_alert_fires_once_not_again_and_again_after_the_condition_returns(liv
         channel=AlertChannel.EMAIL,
         every_minutes=0,
     )
-    registration = DealRegistration.objects.create(
-        account=world.a,
-        created_by=world.member_a,
-        company="Globex",
-        contact_name="Pat Buyer",
-        contact_email="pat@globex.example",
-        amount=1000,
-        expected_close_date=timezone.localdate() + timedelta(days=30),
-        status=RegistrationStatus.SUBMITTED,
-        submitted_at=timezone.now() - timedelta(hours=52),
-    )
+    registration = submitted_registration(world, hours=52)
     subject = "Registration waiting: Globex (Northwind Systems)"
 
     def bells():

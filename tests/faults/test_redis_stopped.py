@@ -18,16 +18,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.utils import timezone
 
-from deals.models import DealRegistration, RegistrationStatus
+from deals.models import RegistrationStatus
 from prm.models import Notification, PendingTask
 from prm.tasks import resend_pending_tasks
-from prm.testing.world import PASSWORD, build_world
+from prm.testing.world import PASSWORD, build_world, submitted_registration
 from tests.faults.proxy import TcpProxy
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -137,17 +135,7 @@ def test_with_redis_stopped_pages_answer_fast_and_the_work_is_sent_when_it_is_ba
     for user in (manager, partner_admin):
         user.password = PBKDF2PasswordHasher().encode(PASSWORD, "faultsalt")
         user.save(update_fields=["password"])
-    registration = DealRegistration.objects.create(
-        account=world.a,
-        created_by=world.member_a,
-        company="Globex",
-        contact_name="Pat Buyer",
-        contact_email="pat@globex.example",
-        amount=1000,
-        expected_close_date=timezone.localdate() + timedelta(days=30),
-        status=RegistrationStatus.SUBMITTED,
-        submitted_at=timezone.now() - timedelta(hours=2),
-    )
+    registration = submitted_registration(world, hours=2)
     browser = Browser(web_server)
     browser.sign_in(manager.email, PASSWORD)
     pages = ["/", "/registrations/", "/registrations/review/", "/dashboard/"]

@@ -15,16 +15,13 @@ import email.policy
 import os
 import signal
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from deals import services
-from deals.models import DealRegistration, RegistrationStatus
 from prm.models import Notification, SentMessage
-from prm.testing.world import build_world
+from prm.testing.world import build_world, submitted_registration
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -44,17 +41,7 @@ def _emails(folder: Path) -> list[email.message.EmailMessage]:
 
 def test_a_worker_killed_mid_send_is_replaced_and_the_email_goes_out_once(start_worker, tmp_path):
     world = build_world()
-    registration = DealRegistration.objects.create(
-        account=world.a,
-        created_by=world.member_a,
-        company="Globex",
-        contact_name="Pat Buyer",
-        contact_email="pat@globex.example",
-        amount=1000,
-        expected_close_date=timezone.localdate() + timedelta(days=30),
-        status=RegistrationStatus.SUBMITTED,
-        submitted_at=timezone.now() - timedelta(hours=2),
-    )
+    registration = submitted_registration(world, hours=2)
     outbox = tmp_path / "mail"
     outbox.mkdir()
     marker = tmp_path / "inside-send"
