@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.auth_backends import AuthenticationBackend
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from partners.models import BLOCKED_STATUSES, PortalAccess
@@ -53,3 +56,25 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         if not partner_user_may_log_in(user):
             return self.respond_user_inactive(request, user)
         return super().pre_login(request, user, **kwargs)
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's account emails (password reset, email confirmation, security notices) in
+        the portal's layout, HTML and text, sent by a worker: the request only enqueues them."""
+        from prm.mail import html_twin
+        from prm.tasks import enqueue
+
+        context = {"site_name": settings.SITE_NAME, **context}
+        message = self.render_mail(template_prefix, email, context)
+        html = next(
+            (body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"),
+            None,
+        )
+        enqueue(
+            "prm.send_email",
+            f"account:{template_prefix}:{uuid.uuid4().hex}",
+            list(message.to),
+            message.subject,
+            message.body,
+            html or html_twin(message.body),
+            dict(message.extra_headers),
+        )

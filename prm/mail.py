@@ -104,6 +104,12 @@ def send_once(
         subject, text, settings.DEFAULT_FROM_EMAIL, to, headers=headers
     )
     message.attach_alternative(html, "text/html")
+    return deliver_once(key, message)
+
+
+def deliver_once(key: str, message: EmailMultiAlternatives) -> bool:
+    """Send ``message`` unless the email ``key`` was already sent: the unique ``SentMessage``
+    claim and the send share one transaction (see ``send_once``)."""
     try:
         with transaction.atomic():
             SentMessage.objects.create(key=key)
@@ -111,3 +117,12 @@ def send_once(
     except IntegrityError:
         return False
     return True
+
+
+def html_twin(text: str) -> str:
+    """The HTML version of an email written as text only, in the portal's email layout (the
+    text's own signature and footer, from prm/email/base.txt, are the layout's there)."""
+    content = text.split(f"\n— {settings.SITE_NAME}\n", 1)[0].strip()
+    return render_to_string(
+        "prm/email/plain.html", {"site_name": settings.SITE_NAME, "text": content}
+    )

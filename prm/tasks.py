@@ -119,3 +119,21 @@ def send_digests() -> int:
     from prm.digest import send_digests as send
 
     return send()
+
+
+@shared_task(name="prm.send_email", ignore_result=True)
+def send_email(
+    key: str, to: list[str], subject: str, text: str, html: str, headers: dict | None = None
+) -> bool:
+    """Send an email rendered in the request (allauth's account emails), once per ``key``: the
+    request enqueues it instead of waiting on the mail server."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+
+    from prm.mail import deliver_once
+
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, to, headers=headers or {}
+    )
+    message.attach_alternative(html, "text/html")
+    return deliver_once(key, message)

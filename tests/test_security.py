@@ -156,15 +156,41 @@ def test_sign_in_never_redirects_off_site(client, world, target):
 # --- no enumeration -------------------------------------------------------------------------
 
 
-def test_password_reset_answers_the_same_for_unknown_and_known_emails(client, world):
+def test_password_reset_answers_the_same_for_unknown_and_known_emails(
+    client, world, django_capture_on_commit_callbacks
+):
     url = reverse("account_reset_password")
-    known = client.post(url, {"email": world.partner_admin_a.email})
-    unknown = client.post(url, {"email": "nobody@nowhere.example"})
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(url, {"email": world.partner_admin_a.email})
+        unknown = client.post(url, {"email": "nobody@nowhere.example"})
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
     assert [m.to for m in mail.outbox] == [[world.partner_admin_a.email]]
     assert not any("nobody@nowhere.example" in m.to for m in mail.outbox)
     done = client.get(unknown["Location"])
     assert done.status_code == 200
+
+
+def test_account_emails_are_sent_by_a_worker_in_html_and_text(
+    client, world, django_capture_on_commit_callbacks
+):
+    """allauth's emails don't hold the request on the mail server: the request enqueues them
+    (the outbox row commits with it) and a worker sends them, in the portal's layout."""
+    from prm.models import PendingTask
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("account_reset_password"), {"email": world.member_a.email})
+    assert not mail.outbox  # nothing sent in the request itself...
+    assert PendingTask.objects.filter(task_name="prm.send_email").count() == 1
+    for callback in callbacks:  # ...the commit hands it to the worker
+        callback()
+    (message,) = mail.outbox
+    assert message.to == [world.member_a.email]
+    html = {kind: body for body, kind in message.alternatives}["text/html"]
+    link = next(word for word in message.body.split() if "/password/reset/key/" in word)
+    assert f'href="{link}"' in html  # the same link, clickable in the HTML version
+    assert settings.SITE_NAME in message.body and "— " + settings.SITE_NAME in message.body
+    assert "Hello from example.com" not in message.body  # allauth's own layout is replaced
+    assert not PendingTask.objects.exists()
 
 
 def test_login_error_is_the_same_for_unknown_email_and_wrong_password(client, world):
