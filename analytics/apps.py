@@ -12,3 +12,10 @@ class AnalyticsConfig(AppConfig):
         from analytics.sql import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="prm_sqlite_median")
+
+        from analytics.views.portal import home_panel_context
+        from prm.portal import register_home_panel
+
+        register_home_panel(
+            "attention", "analytics/partials/portal_home_panel.html", home_panel_context
+        )

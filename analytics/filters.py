@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.http import QueryDict
-from django.utils import timezone
 
 from analytics.models import Alert, AlertCondition, PartnerScore
 from partners.forms import manager_choices
@@ -130,15 +128,12 @@ class AlertFilter(django_filters.FilterSet):
             del self.filters["partner"]
 
     def filter_state(self, queryset, name, value):
-        now = timezone.now()
-        live = queryset.filter(cleared_at__isnull=True)
-        snoozed = Q(snoozed_until__gt=now)
         if value == "open":
-            return live.filter(acknowledged_at__isnull=True).exclude(snoozed)
+            return queryset.needing_attention()
         if value == "acknowledged":
-            return live.filter(acknowledged_at__isnull=False)
+            return queryset.live().filter(acknowledged_at__isnull=False)
         if value == "snoozed":
-            return live.filter(acknowledged_at__isnull=True).filter(snoozed)
+            return queryset.snoozed()
         if value == "cleared":
             return queryset.filter(cleared_at__isnull=False)
         return queryset

@@ -591,6 +591,19 @@ class AlertQuerySet(ScopedQuerySet):
             return self.filter(account__in=accounts, rule__audience=AlertAudience.PARTNER_ADMINS)
         return self.none()
 
+    def live(self):
+        """Not cleared: the condition still holds."""
+        return self.filter(cleared_at__isnull=True)
+
+    def needing_attention(self, now=None):
+        """Open: not cleared, not acknowledged and not snoozed right now."""
+        now = now or timezone.now()
+        return self.live().filter(acknowledged_at__isnull=True).exclude(snoozed_until__gt=now)
+
+    def snoozed(self, now=None):
+        now = now or timezone.now()
+        return self.live().filter(acknowledged_at__isnull=True, snoozed_until__gt=now)
+
 
 class Alert(models.Model):
     """One occurrence of a rule's condition on one record. Sent once; a new one is raised only

@@ -32,8 +32,9 @@ class Page:
 LIST = "/partners/"
 FILTERED = "/partners/?q=grown&status=active&region=emea&tier={w.tier.pk}&sort=-tier"
 PAGES = {
-    # + the onboarding panel (training, through prm.portal): 2 queries without a checklist
-    "portal home": Page("partner_admin_a", lambda w: "/portal/", 13, "Colleagues signed up"),
+    # + the onboarding panel (training, through prm.portal): 2 queries without a checklist;
+    # + the "For your attention" panel (analytics): open alerts, shared reports (+ a count at 3+)
+    "portal home": Page("partner_admin_a", lambda w: "/portal/", 16, "Colleagues signed up"),
     "partner list (manager)": Page("manager", lambda w: LIST, 10, "Grown Partner 000"),
     "partner list (admin)": Page("admin", lambda w: LIST, 7, "Grown Partner 000"),
     "partner list filtered (manager)": Page(
@@ -961,7 +962,7 @@ ONBOARDING_PAGES = {
         lambda w: f"/training/onboarding/partners/{w.a.pk}/",
         16,
     ),
-    "portal home with a checklist": ("partner_admin_a", lambda w: "/portal/", 17),
+    "portal home with a checklist": ("partner_admin_a", lambda w: "/portal/", 20),
 }
 
 
