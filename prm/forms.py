@@ -63,8 +63,8 @@ class EmailPreferencesForm(forms.Form):
             else:
                 chosen.append(NotificationPreference(user=self.user, topic=topic.code, mode=mode))
         if back_to_default:
-            NotificationPreference.objects.filter(
-                user=self.user, topic__in=back_to_default
+            NotificationPreference.objects.visible_to(self.user).filter(
+                topic__in=back_to_default
             ).delete()
         if chosen:
             NotificationPreference.objects.bulk_create(

@@ -81,13 +81,16 @@ class SentMessage(models.Model):
         return self.key
 
 
-class NotificationQuerySet(models.QuerySet):
+class OwnRowsQuerySet(models.QuerySet):
+    """Rows that belong to one person (``user``): their own, nobody else's."""
+
     def visible_to(self, user):
-        """A person's own notifications, nobody else's."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
         return self.filter(user=user)
 
+
+class NotificationQuerySet(OwnRowsQuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
 
@@ -217,6 +220,8 @@ class NotificationPreference(models.Model):
     topic = models.CharField(max_length=60)
     mode = models.CharField(max_length=10, choices=EmailMode.choices)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnRowsQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -279,7 +279,8 @@ def _email_preferences(request, person, *, token: str = ""):
     from prm.models import NotificationPreference
     from prm.notifications import topics_for
 
-    saved = dict(NotificationPreference.objects.filter(user=person).values_list("topic", "mode"))
+    # ``person`` is the signed-in user, or the person a signed link names (checked above).
+    saved = dict(NotificationPreference.objects.visible_to(person).values_list("topic", "mode"))
     form = EmailPreferencesForm(
         request.POST or None, user=person, topics=topics_for(person), saved=saved
     )

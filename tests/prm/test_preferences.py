@@ -267,3 +267,19 @@ def test_a_link_of_another_purpose_is_refused(client, world):
     token = unsubscribe_token(world.member_a, ["surveys"])
     response = client.get(reverse("notification_preferences_signed", args=[token]))
     assert response.status_code == 400
+
+
+def test_preferences_are_each_persons_own(client, world):
+    from django.contrib.auth.models import AnonymousUser
+
+    NotificationPreference.objects.create(user=world.manager, topic="goals", mode=EmailMode.OFF)
+    mine = NotificationPreference.objects.create(
+        user=world.member_a, topic="reviews", mode=EmailMode.DIGEST
+    )
+    assert list(NotificationPreference.objects.visible_to(world.member_a)) == [mine]
+    assert not NotificationPreference.objects.visible_to(AnonymousUser()).exists()
+    # The page shows the person's own choice, never another's.
+    login_as(client, world.manager)
+    form = client.get(reverse("notification_preferences")).context["form"]
+    assert form[field_name("goals")].initial == EmailMode.OFF
+    assert form[field_name("reviews")].initial != EmailMode.DIGEST
